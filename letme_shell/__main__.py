@@ -1,0 +1,3 @@
+from letme_shell.cli import main
+
+raise SystemExit(main())

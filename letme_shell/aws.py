@@ -1,0 +1,105 @@
+"""boto3 sessions and clients for the source identity, and AWS errors made readable.
+
+boto3 costs ~370 ms to import, so it is imported inside these functions only:
+the cheap paths (`use` and `credential-process` on cached credentials, `list`,
+completion) never call them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from letme_shell.config import Settings
+from letme_shell.errors import AwsError, LetmeError
+
+if TYPE_CHECKING:
+    import boto3
+
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 15
+# "standard" retries throttling and transient errors with jittered backoff; 4 attempts bounds the wait.
+MAX_ATTEMPTS = 4
+
+
+def source_session(settings: Settings) -> boto3.Session:
+    import boto3
+    import botocore.exceptions
+
+    try:
+        return boto3.Session(profile_name=settings.aws_source_profile, region_name=settings.aws_source_profile_region)
+    except botocore.exceptions.ProfileNotFound:
+        if settings.aws_source_profile == "default":
+            # No [default] profile: fall back to the standard chain (environment, SSO, instance role).
+            return boto3.Session(region_name=settings.aws_source_profile_region)
+        raise LetmeError(
+            f"the source profile '{settings.aws_source_profile}' is not in your AWS config or credentials files",
+            "set aws_source_profile in the letme config to a profile that has credentials",
+        ) from None
+
+
+def client(settings: Settings, service: str, session: Any = None, credentials: Any = None,
+           region: str | None = None) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
+                    retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"})
+    kwargs: dict[str, Any] = {"region_name": region or settings.aws_source_profile_region, "config": config}
+    endpoint = settings.endpoint()
+    if endpoint:
+        kwargs["endpoint_url"] = endpoint
+    if credentials is not None:
+        session = boto3.Session(
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+            aws_session_token=credentials.session_token,
+        )
+    elif session is None:
+        session = source_session(settings)
+    return session.client(service, **kwargs)
+
+
+def error_code(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Code")
+    return None
+
+
+def is_bad_mfa_code(exc: BaseException) -> bool:
+    message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", "")).lower()
+    return error_code(exc) == "AccessDenied" and ("mfa" in message or "multifactor" in message)
+
+
+def is_expired_token(exc: BaseException) -> bool:
+    return error_code(exc) in ("ExpiredToken", "ExpiredTokenException", "RequestExpired")
+
+
+@contextlib.contextmanager
+def explained(what: str, settings: Settings, hint: str | None = None) -> Iterator[None]:
+    """Turn botocore's exceptions into one readable LetmeError naming `what` failed."""
+    import botocore.exceptions as bex
+
+    try:
+        yield
+    except bex.ClientError as exc:
+        code = error_code(exc) or "Error"
+        message = exc.response.get("Error", {}).get("Message", "") or str(exc)
+        if code in ("Throttling", "ThrottlingException", "RequestLimitExceeded"):
+            hint = hint or f"AWS is throttling requests; letme retried {MAX_ATTEMPTS} times. Wait a moment and try again"
+        elif code in ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",
+                      "SignatureDoesNotMatch"):
+            hint = hint or (f"the keys of profile '{settings.aws_source_profile}' are expired or invalid; "
+                            "renew them (aws configure, aws sso login)")
+        raise AwsError(f"{what} failed: {code}: {message}", hint) from None
+    except bex.NoCredentialsError:
+        raise AwsError(f"{what} failed: no credentials for profile '{settings.aws_source_profile}'",
+                       "add keys to that profile (aws configure) or set aws_source_profile") from None
+    except (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError) as exc:
+        where = settings.endpoint() or "AWS"
+        raise AwsError(f"{what} failed: cannot reach {where} ({type(exc).__name__})",
+                       "check your network, AWS_ENDPOINT_URL and endpoint_url") from None
+    except bex.BotoCoreError as exc:
+        raise AwsError(f"{what} failed: {exc}") from None

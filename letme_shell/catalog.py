@@ -1,0 +1,228 @@
+"""The account catalog: the model, validation of untrusted items, and the local cache.
+
+The cache is three files per context, each written atomically:
+- `accounts.jsonl`: a header line, then one account per line sorted by name. A
+  lookup finds its line by a byte search and parses only that line, so `use` on
+  a 10,000-account catalog costs about what it costs on a 10-account one;
+- `names`: one name per line, for shell completion without Python;
+- `regions`: `name<TAB>region region…` per line, for completing `--region`.
+Nothing here imports boto3; `catalog_sync` fills the cache from DynamoDB.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from letme_shell import fsutil, paths, validate
+from letme_shell.errors import LetmeError, UnknownAccount
+
+FORMAT = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Account:
+    name: str
+    id: str | None
+    description: str
+    regions: tuple[str, ...]
+    roles: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        # "name" first: the cache lookup searches for the line that starts with it.
+        return {
+            "name": self.name,
+            "id": self.id,
+            "description": self.description,
+            "regions": list(self.regions),
+            "roles": list(self.roles),
+            "tags": list(self.tags),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Account:
+        return cls(
+            name=data["name"],
+            id=data.get("id"),
+            description=data.get("description", ""),
+            regions=tuple(data.get("regions", ())),
+            roles=tuple(data.get("roles", ())),
+            tags=tuple(data.get("tags", ())),
+        )
+
+
+class InvalidItem(ValueError):
+    """A catalog item letme refuses; the message names the item and the field."""
+
+
+def _string_list(item: Mapping[str, Any], key: str, label: str) -> list[Any]:
+    value = item.get(key, [])
+    if isinstance(value, str):  # a single string where a list was meant
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise InvalidItem(f"{label}: '{key}' is not a list")
+    return list(value)
+
+
+def account_from_item(item: Mapping[str, Any]) -> Account:
+    """Validate one DynamoDB item (already deserialised to Python values)."""
+    name = item.get("name")
+    if not validate.is_account_name(name):
+        raise InvalidItem(f"item with name {validate.printable(name)!r}: not a safe account name "
+                          "(letters, digits, '.', '_', '-'; starting with a letter or digit)")
+    label = f"account {name}"
+    regions = _string_list(item, "region", label)
+    for region in regions:
+        if not validate.is_region(region):
+            raise InvalidItem(f"{label}: region {validate.printable(region)!r} is not an AWS region name")
+    roles = _string_list(item, "role", label)
+    for role in roles:
+        if not validate.is_role_arn(role):
+            raise InvalidItem(f"{label}: role {validate.printable(role)!r} is not an IAM role ARN")
+    tags = _string_list(item, "tags", label)
+    clean_tags = tuple(t for t in tags if isinstance(t, str) and validate.ACCOUNT_NAME.fullmatch(t))
+    raw_id = item.get("id")
+    account_id: str | None
+    if raw_id is None:
+        account_id = None
+    else:
+        text = str(raw_id)
+        if not text.isdigit() or len(text) > 12:
+            raise InvalidItem(f"{label}: id {validate.printable(raw_id)!r} is not an AWS account id")
+        account_id = text.zfill(12)  # stored as a number, it lost its leading zeros
+    description = item.get("description", "")
+    if not isinstance(description, str):
+        description = str(description)
+    return Account(name, account_id, description[:500], tuple(regions), tuple(roles), clean_tags)
+
+
+@dataclasses.dataclass(frozen=True)
+class CatalogInfo:
+    context: str
+    table: str
+    fetched_at: float
+    count: int
+
+
+def accounts_file(context: str) -> Path:
+    return paths.catalog_dir(context) / "accounts.jsonl"
+
+
+def names_file(context: str) -> Path:
+    return paths.catalog_dir(context) / "names"
+
+
+def regions_file(context: str) -> Path:
+    return paths.catalog_dir(context) / "regions"
+
+
+def write_cache(context: str, table: str, accounts: Iterable[Account]) -> CatalogInfo:
+    ordered = sorted(accounts, key=lambda a: a.name)
+    info = CatalogInfo(context, table, time.time(), len(ordered))
+    header = {"letme_catalog": FORMAT, **dataclasses.asdict(info)}
+    lines = [json.dumps(header, separators=(",", ":"))]
+    lines += [json.dumps(a.to_json(), separators=(",", ":"), ensure_ascii=True) for a in ordered]
+    # Names first would let a reader see names whose records are not there yet; the
+    # records go first, then the files the shell reads.
+    fsutil.atomic_write(accounts_file(context), ("\n".join(lines) + "\n").encode())
+    fsutil.atomic_write(names_file(context), "".join(f"{a.name}\n" for a in ordered).encode(), mode=0o644)
+    regions_text = "".join(f"{a.name}\t{' '.join(a.regions)}\n" for a in ordered)
+    fsutil.atomic_write(regions_file(context), regions_text.encode(), mode=0o644)
+    return info
+
+
+def _read(context: str) -> bytes | None:
+    data = fsutil.read_bytes(accounts_file(context))
+    if data is not None and not data.startswith(b'{"letme_catalog":'):
+        # Not ours, or truncated by something outside letme: behave as if absent.
+        from letme_shell import ui
+
+        ui.warn(f"ignoring the unreadable catalog cache {accounts_file(context)}; run 'letme init' to rebuild it")
+        return None
+    return data
+
+
+def info(context: str) -> CatalogInfo | None:
+    data = _read(context)
+    if data is None:
+        return None
+    try:
+        header = json.loads(data[: data.index(b"\n")])
+        return CatalogInfo(header["context"], header["table"], float(header["fetched_at"]), int(header["count"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _parse_line(line: bytes) -> Account | None:
+    try:
+        return account_from_item_json(json.loads(line))
+    except (ValueError, KeyError, TypeError, InvalidItem):
+        return None
+
+
+def account_from_item_json(data: Mapping[str, Any]) -> Account:
+    # The cache is a file on disk: re-validate rather than trust it.
+    item = {"name": data["name"], "id": data.get("id"), "description": data.get("description", ""),
+            "region": data.get("regions", []), "role": data.get("roles", []), "tags": data.get("tags", [])}
+    return account_from_item(item)
+
+
+def lookup(context: str, name: str) -> Account | None:
+    """The cached account, or None when the cache is absent or does not list it."""
+    if not validate.is_account_name(name):
+        return None
+    data = _read(context)
+    if data is None:
+        return None
+    needle = b'\n{"name":' + json.dumps(name).encode() + b","
+    start = data.find(needle)
+    if start < 0:
+        return None
+    end = data.find(b"\n", start + 1)
+    return _parse_line(data[start + 1 : end if end >= 0 else None])
+
+
+def load_all(context: str) -> list[Account] | None:
+    data = _read(context)
+    if data is None:
+        return None
+    accounts = []
+    for line in data.split(b"\n")[1:]:
+        if line and (account := _parse_line(line)) is not None:
+            accounts.append(account)
+    return accounts
+
+
+def cached_names(context: str) -> list[str]:
+    data = fsutil.read_bytes(names_file(context))
+    return data.decode("utf-8", "replace").split() if data else []
+
+
+def unknown_account(context: str, name: str) -> UnknownAccount:
+    shown = validate.printable(name)
+    if not validate.is_account_name(name):
+        return UnknownAccount(f"'{shown}' is not a valid account name",
+                              "names are letters, digits, '.', '_' and '-'; see 'letme list'")
+    names = cached_names(context)
+    if not names:
+        return UnknownAccount(f"no account '{shown}' in the catalog", "run 'letme init' to fetch the catalog")
+    from letme_shell import fuzzy
+
+    close = fuzzy.suggest(name, names)
+    hint = f"did you mean: {', '.join(close)}?" if close else "run 'letme list' to see the accounts"
+    return UnknownAccount(f"unknown account '{shown}'", hint)
+
+
+def remove_cache(context: str) -> None:
+    for path in (accounts_file(context), names_file(context), regions_file(context)):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise LetmeError(f"cannot remove {path}: {exc.strerror}") from None

@@ -1,0 +1,115 @@
+"""`letme`: argparse over a static command table, and the one place errors become exit codes.
+
+Only the module of the command named on the command line is imported, so the
+cheap commands do not pay for the expensive ones (boto3, prompt_toolkit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from letme_shell import __version__, ui
+from letme_shell.errors import ExitCode, LetmeError
+
+# name → (module under letme_shell.commands, one-line help, aliases)
+COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "init": ("init", "fetch the account catalog from DynamoDB into the local cache", ()),
+    "list": ("list", "list the cached accounts", ("ls",)),
+    "obtain": ("obtain", "get credentials for an account and write its AWS profile", ("ob",)),
+    "use": ("use", "switch this shell to an account (needs the shell hook)", ()),
+    "leave": ("leave", "unset everything 'letme use' set in this shell", ()),
+    "back": ("back", "switch back to the previous account", ()),
+    "shell": ("shell", "start a subshell with an account's credentials", ()),
+    "exec": ("exec", "run one command with an account's credentials", ()),
+    "credential-process": ("credential_process", "print credentials as credential_process JSON", ()),
+    "refresh": ("refresh", "renew an account's credentials ahead of expiry (used by the hook)", ()),
+    "remove": ("remove", "remove an account's profiles and cached credentials", ("rm",)),
+    "hook": ("hook", "print the shell integration: eval \"$(letme hook zsh)\"", ()),
+    "config": ("config", "list, show and switch contexts", ()),
+    "config-file": ("config_file", "write a commented config template", ()),
+    "demo": ("demo", "try letme on an embedded local AWS (moto), in a sandbox", ()),
+    "doctor": ("doctor", "check the set-up and explain each problem", ()),
+    "console": ("console", "open the AWS console signed in to an account", ()),
+    "version": ("version", "print the version", ()),
+}
+ALIASES = {alias: name for name, (_, _, aliases) in COMMANDS.items() for alias in aliases}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One line and the usage hint, exit 2, as for every other bad input.
+        ui.error(message, f"see '{self.prog} --help'")
+        raise SystemExit(ExitCode.USAGE)
+
+
+def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--config", metavar="FILE", default=default, help="config file (default: $LETME_CONFIG, "
+                        "else letme/letme.toml in your config directory)")
+    parser.add_argument("--context", metavar="NAME", default=default,
+                        help="context (config table) to use (default: $LETME_CONTEXT, else the active one)")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="show tracebacks and AWS requests")
+    parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="only errors on stderr")
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    parser = _Parser(prog="letme", description="Switch a shell between AWS accounts in one command.",
+                     epilog="Shell set-up: eval \"$(letme hook bash)\" (or zsh; fish: letme hook fish | source).")
+    parser.add_argument("-v", "--version", action="version", version=f"letme {__version__}")
+    _global_options(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module_name, help_text, aliases) in COMMANDS.items():
+        child = sub.add_parser(name, help=help_text, description=help_text, aliases=list(aliases))
+        _global_options(child, suppress=True)
+        if name == command:
+            module = importlib.import_module(f"letme_shell.commands.{module_name}")
+            module.add_arguments(child)
+            child.set_defaults(_run=module.run)
+    return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if arg in COMMANDS:
+            return arg
+        if arg in ALIASES:
+            return ALIASES[arg]
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("LETME_DEBUG") == "1"
+    try:
+        parser = build_parser(_command_in(argv))
+        args = parser.parse_args(argv)
+        ui.QUIET = bool(getattr(args, "quiet", False))
+        if not hasattr(args, "_run"):
+            parser.print_help(sys.stderr)
+            return ExitCode.USAGE
+        return int(args._run(args) or 0)
+    except LetmeError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        ui.error(exc.message, exc.hint)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`letme list | head`); nothing more to say.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.FAILURE
+    except Exception as exc:
+        if debug:
+            raise
+        ui.error(f"unexpected {type(exc).__name__}: {exc}", "this is a bug in letme; rerun with --debug and report it")
+        return ExitCode.FAILURE

@@ -1,0 +1,30 @@
+"""What several commands share: loading settings, naming an account."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from letme_shell import config
+from letme_shell.config import Settings
+
+
+def settings(args: argparse.Namespace) -> Settings:
+    return config.load(getattr(args, "config", None), getattr(args, "context", None))
+
+
+def add_account(parser: argparse.ArgumentParser, optional: bool = False) -> None:
+    parser.add_argument("account", nargs="?" if optional else None, metavar="ACCOUNT",
+                        help="account name from the catalog (see 'letme list')")
+
+
+def add_mfa(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mfa-code", "--inline-mfa", dest="mfa_code", metavar="CODE",
+                        help="MFA code (otherwise asked on the terminal when needed)")
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2)
+    sys.stdout.write("\n")

@@ -1,0 +1,54 @@
+"""letme config [list|show|use NAME]: the contexts of the config file."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from letme_shell import config, fsutil, paths, ui, validate
+from letme_shell.commands import _common
+from letme_shell.errors import LetmeError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="?", choices=("list", "show", "use", "path", "validate"), default="list",
+                        help="list contexts (default), show the active one, use NAME, print the path, validate all")
+    parser.add_argument("name", nargs="?", metavar="NAME", help="context for 'use' or 'show'")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    path = paths.config_file(args.config)
+    if args.action == "path":
+        print(path)
+        return 0
+    names = config.contexts(path)
+    if args.action == "list":
+        active = _common.settings(args).context if names else None
+        if args.json:
+            _common.print_json([{"name": n, "active": n == active} for n in names])
+        else:
+            sys.stdout.write("".join(f"{'*' if n == active else ' '} {n}\n" for n in names))
+        return 0
+    if args.action == "validate":
+        for name in names:
+            config.load(args.config, name)
+        ui.info(f"{path}: {len(names)} contexts, all valid")
+        return 0
+    if args.action == "use":
+        if not args.name:
+            raise LetmeError("'letme config use' needs a context name", f"contexts: {', '.join(names)}")
+        if args.name not in names or not validate.CONTEXT_NAME.fullmatch(args.name):
+            raise LetmeError(f"no context [{validate.printable(args.name)}] in {path}", f"contexts: {', '.join(names)}")
+        config.load(args.config, args.name)  # refuse to switch to an invalid one
+        fsutil.atomic_write(config.active_context_file(), f"{args.name}\n".encode(), mode=0o600)
+        ui.info(f"active context is now '{args.name}'")
+        return 0
+    settings = config.load(args.config, args.name or getattr(args, "context", None))
+    data = {k: (str(v) if k == "path" else v) for k, v in dataclasses.asdict(settings).items()}
+    if args.json:
+        _common.print_json(data)
+    else:
+        sys.stdout.write("".join(f"{k} = {v}\n" for k, v in data.items()))
+    return 0

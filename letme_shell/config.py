@@ -1,0 +1,222 @@
+"""The TOML config: one table per context, `[general]` the default one.
+
+The keys of the original letme `[general]` table are accepted as they were; the
+others are letme's own. Defaults live in `KEYS` and nowhere else: the template
+that `letme config-file` writes is generated from the same table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+from letme_shell import paths, validate
+from letme_shell.errors import ConfigError
+
+DEFAULT_CONTEXT = "general"
+USE_MODES = ("process", "profile", "env")
+
+
+@dataclasses.dataclass(frozen=True)
+class Key:
+    name: str
+    type: type
+    default: Any
+    required: bool
+    help: str
+    example: Any = None
+
+
+KEYS: tuple[Key, ...] = (
+    Key("aws_source_profile", str, "default", False,
+        "profile whose credentials read the catalog and make the first STS call", "default"),
+    Key("aws_source_profile_region", str, None, True,
+        "region of the DynamoDB table and of the STS calls", "eu-west-1"),
+    Key("dynamodb_table", str, None, True, "DynamoDB table holding the account catalog", "letme-accounts"),
+    Key("mfa_arn", str, None, False,
+        "MFA device of the source identity; when set, letme asks for a code", "arn:aws:iam::123456789012:mfa/user001"),
+    Key("session_name", str, None, False,
+        "RoleSessionName for every hop (default: <account>-letme-session)", "user001-with-letme"),
+    Key("session_duration", int, 3600, False,
+        "seconds the account credentials last; chained hops are capped at 3600 by AWS", 3600),
+    Key("mfa_session_duration", int, 43200, False,
+        "seconds a cached MFA session (GetSessionToken) lasts, so later switches need no code", 43200),
+    Key("mfa_session", bool, True, False,
+        "get a reusable MFA session first; false sends the MFA code with the first AssumeRole instead", True),
+    Key("endpoint_url", str, None, False,
+        "AWS-compatible endpoint for DynamoDB and STS (AWS_ENDPOINT_URL also works)", "http://127.0.0.1:5000"),
+    Key("refresh_window", int, 900, False,
+        "seconds before expiry at which credentials count as stale and are renewed", 900),
+    Key("use_mode", str, "process", False,
+        "how `letme use` hands credentials to the shell: process, profile or env", "process"),
+    Key("tags", list, [], False, "default tag filter for `letme list`", []),
+    Key("production_tags", list, ["prod", "production"], False,
+        "catalog tags that mark an account as production in the prompt", ["prod", "production"]),
+)
+KEYS_BY_NAME = {key.name: key for key in KEYS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    context: str
+    path: Path
+    aws_source_profile: str
+    aws_source_profile_region: str
+    dynamodb_table: str
+    mfa_arn: str | None
+    session_name: str | None
+    session_duration: int
+    mfa_session_duration: int
+    mfa_session: bool
+    endpoint_url: str | None
+    refresh_window: int
+    use_mode: str
+    tags: list[str]
+    production_tags: list[str]
+
+    def session_name_for(self, account: str) -> str:
+        return self.session_name or f"{account}-letme-session"[:64]
+
+    def endpoint(self) -> str | None:
+        # The standard variable wins over the file, as it does for every AWS SDK.
+        return os.environ.get("AWS_ENDPOINT_URL") or self.endpoint_url
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no config file at {path}",
+            "run 'letme config-file' to write a template, then fill in aws_source_profile_region and dynamodb_table",
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a directory", "point LETME_CONFIG at a file") from None
+    except PermissionError:
+        raise ConfigError(f"cannot read config file {path}: permission denied") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def contexts(path: Path) -> list[str]:
+    data = _load_toml(path)
+    return [name for name, table in data.items() if isinstance(table, dict)]
+
+
+def _check_value(path: Path, context: str, key: Key, value: Any) -> Any:
+    where = f"{path}: [{context}] {key.name}"
+    if key.type is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{where} must be a whole number of seconds, not {validate.printable(value)}")
+    if key.type is bool and not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, not {validate.printable(value)}")
+    if key.type is str and not isinstance(value, str):
+        raise ConfigError(f'{where} must be a string in quotes, e.g. {key.name} = "{key.example}"')
+    if key.type is list and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise ConfigError(f'{where} must be a list of strings, e.g. {key.name} = ["prod"]')
+    name = key.name
+    if name == "aws_source_profile_region" and not validate.is_region(value):
+        raise ConfigError(f"{where}: {validate.printable(value)} is not an AWS region name like eu-west-1")
+    if name == "mfa_arn" and not validate.is_mfa_arn(value):
+        raise ConfigError(f"{where}: {validate.printable(value)} is not an MFA device ARN "
+                          "like arn:aws:iam::123456789012:mfa/user")
+    if name == "session_name" and not validate.SESSION_NAME.fullmatch(value):
+        raise ConfigError(f"{where}: must be 2-64 letters, digits or +=,.@_- (an STS RoleSessionName)")
+    if name == "session_duration" and not 900 <= value <= 43200:
+        raise ConfigError(f"{where}: {value} is outside 900..43200 seconds (15 minutes to 12 hours)")
+    if name == "mfa_session_duration" and not 900 <= value <= 129600:
+        raise ConfigError(f"{where}: {value} is outside 900..129600 seconds (15 minutes to 36 hours)")
+    if name == "refresh_window" and not 0 <= value <= 3000:
+        raise ConfigError(f"{where}: {value} is outside 0..3000 seconds")
+    if name == "use_mode" and value not in USE_MODES:
+        raise ConfigError(f"{where}: {validate.printable(value)} is not one of {', '.join(USE_MODES)}")
+    if name == "endpoint_url" and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: {validate.printable(value)} is not an http(s) URL")
+    return value
+
+
+def settings_from_table(path: Path, context: str, table: dict[str, Any]) -> Settings:
+    values: dict[str, Any] = {}
+    for name, value in table.items():
+        key = KEYS_BY_NAME.get(name)
+        if key is None:
+            raise ConfigError(
+                f"{path}: [{context}] has an unknown key {validate.printable(name)}",
+                f"known keys: {', '.join(KEYS_BY_NAME)}",
+            )
+        values[name] = _check_value(path, context, key, value)
+    for key in KEYS:
+        if key.name not in values:
+            if key.required:
+                raise ConfigError(
+                    f"{path}: [{context}] is missing the required key {key.name}",
+                    f'add e.g. {key.name} = "{key.example}"',
+                )
+            values[key.name] = key.default
+    return Settings(context=context, path=path, **values)
+
+
+def active_context_file() -> Path:
+    return paths.state_dir() / "active-context"
+
+
+def stored_context() -> str | None:
+    try:
+        name = active_context_file().read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return name if validate.CONTEXT_NAME.fullmatch(name) else None
+
+
+def load(config_path: str | None = None, context: str | None = None) -> Settings:
+    """The settings of the chosen context: --context, LETME_CONTEXT, `letme config use`, else [general]."""
+    path = paths.config_file(config_path)
+    data = _load_toml(path)
+    tables = {name: table for name, table in data.items() if isinstance(table, dict)}
+    stray = [name for name, value in data.items() if not isinstance(value, dict)]
+    if stray:
+        raise ConfigError(
+            f"{path}: key {validate.printable(stray[0])} is outside any [context] table",
+            "put it under [general] (or another context)",
+        )
+    if not tables:
+        raise ConfigError(f"{path} has no [general] table", "run 'letme config-file --force' for a template")
+    chosen = context or os.environ.get("LETME_CONTEXT") or stored_context()
+    if chosen is None:
+        chosen = DEFAULT_CONTEXT if DEFAULT_CONTEXT in tables else next(iter(tables))
+    if chosen not in tables:
+        raise ConfigError(
+            f"no context [{validate.printable(chosen)}] in {path}",
+            f"contexts there: {', '.join(tables)}",
+        )
+    return settings_from_table(path, chosen, tables[chosen])
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def template(context: str = DEFAULT_CONTEXT) -> str:
+    lines = [
+        "# letme configuration. Each [table] is a context; [general] is the default.",
+        "# Pick another with --context NAME, LETME_CONTEXT=NAME or 'letme config use NAME'.",
+        "",
+        f"[{context}]",
+    ]
+    for key in KEYS:
+        lines.append(f"# {key.help}" + (" (required)" if key.required else ""))
+        line = f"{key.name} = {_toml_value(key.example)}"
+        lines.append(line if key.required or key.name in ("aws_source_profile",) else "# " + line)
+    return "\n".join(lines) + "\n"

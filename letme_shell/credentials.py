@@ -1,0 +1,111 @@
+"""Temporary credentials and their cache (per context and account, 0600, atomic).
+
+Expiry arithmetic is in UTC epoch seconds throughout. A cache entry also records
+what produced it (the role chain, the source profile and MFA device), so an
+entry made under another context or before the catalog changed is never handed
+out. Nothing here imports boto3.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from letme_shell import fsutil, paths
+
+
+@dataclasses.dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expires: int  # epoch seconds, UTC
+
+    def __repr__(self) -> str:  # never let a secret reach a log or a traceback
+        return f"Credentials(access_key_id={self.access_key_id!r}, expires={self.expiration})"
+
+    @property
+    def expiration(self) -> str:
+        """RFC3339 UTC with Z, the form starship and the SDKs parse."""
+        return dt.datetime.fromtimestamp(self.expires, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def seconds_left(self, now: float | None = None) -> int:
+        return int(self.expires - (time.time() if now is None else now))
+
+    def fresh(self, window: int, now: float | None = None) -> bool:
+        return self.seconds_left(now) > window
+
+    def process_output(self) -> dict[str, Any]:
+        return {
+            "Version": 1,
+            "AccessKeyId": self.access_key_id,
+            "SecretAccessKey": self.secret_access_key,
+            "SessionToken": self.session_token,
+            "Expiration": self.expiration,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {"AccessKeyId": self.access_key_id, "SecretAccessKey": self.secret_access_key,
+                "SessionToken": self.session_token, "Expires": self.expires}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Credentials:
+        return cls(str(data["AccessKeyId"]), str(data["SecretAccessKey"]), str(data["SessionToken"]),
+                   int(data["Expires"]))
+
+    @classmethod
+    def from_sts(cls, data: dict[str, Any]) -> Credentials:
+        expiration = data["Expiration"]
+        if isinstance(expiration, str):
+            expiration = dt.datetime.fromisoformat(expiration.replace("Z", "+00:00"))
+        return cls(data["AccessKeyId"], data["SecretAccessKey"], data["SessionToken"],
+                   int(expiration.timestamp()))
+
+
+def _entry_path(directory: Path, name: str) -> Path:
+    return directory / f"{name}.json"
+
+
+def account_cache_file(context: str, account: str) -> Path:
+    return _entry_path(paths.credentials_cache_dir(context), account)
+
+
+def mfa_cache_file(context: str) -> Path:
+    return _entry_path(paths.credentials_cache_dir(context), "_mfa-session")
+
+
+def read(path: Path, fingerprint: str) -> Credentials | None:
+    """Cached credentials made for `fingerprint`, or None (absent, foreign or corrupt)."""
+    try:
+        data = json.loads(path.read_bytes())
+        if data.get("fingerprint") != fingerprint:
+            return None
+        return Credentials.from_json(data["credentials"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        # A corrupt entry is as good as none: it is replaced on the next write.
+        return None
+
+
+def write(path: Path, fingerprint: str, creds: Credentials) -> None:
+    body = {"version": 1, "fingerprint": fingerprint, "credentials": creds.to_json()}
+    fsutil.atomic_write(path, json.dumps(body).encode(), mode=0o600)
+
+
+def forget(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def fingerprint(*parts: object) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]

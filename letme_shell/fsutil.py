@@ -1,0 +1,103 @@
+"""The only code that writes files: atomic replacement under an inter-process lock.
+
+A reader (another letme, an SDK, the shell) sees either the old file or the new
+one, never a torn one: the new bytes go to a temporary file in the same
+directory, are fsynced, and are renamed over the target. Writers of one file take
+an exclusive lock first, so concurrent letme processes cannot lose each other's
+profiles in a read-modify-write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from letme_shell import paths
+from letme_shell.errors import LetmeError
+
+LOCK_TIMEOUT = 30.0
+
+
+def real_path(path: Path) -> Path:
+    # Writing through a symlink (dotfile managers link ~/.aws/credentials) must
+    # replace the file it points to, not the link.
+    return path.resolve() if path.is_symlink() else path
+
+
+def ensure_private_dir(directory: Path) -> None:
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+    target = real_path(path)
+    if target.is_dir():
+        raise LetmeError(f"{target} is a directory, not a file", "move it aside and try again")
+    try:
+        ensure_private_dir(target.parent)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise LetmeError(f"cannot write {target}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fchmod(fh.fileno(), mode)
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise LetmeError(f"cannot write {target}: {exc.strerror}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    # Make the rename itself durable; not every filesystem allows fsync on a directory.
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, None when it does not exist, a LetmeError when it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise LetmeError(f"{path} is a directory, not a file", "move it aside and try again") from None
+    except PermissionError:
+        raise LetmeError(f"cannot read {path}: permission denied", f"check the owner and mode of {path}") from None
+
+
+def lock_path(target: Path) -> Path:
+    digest = hashlib.sha256(str(real_path(target).absolute()).encode()).hexdigest()[:16]
+    return paths.cache_dir() / "locks" / f"{target.name}-{digest}.lock"
+
+
+@contextlib.contextmanager
+def locked(target: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the inter-process lock for `target` (a file letme writes, or a logical key)."""
+    import filelock  # imported here: only writers pay for it
+
+    lock_file = lock_path(target)
+    ensure_private_dir(lock_file.parent)
+    lock = filelock.FileLock(str(lock_file), timeout=timeout, mode=0o600)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise LetmeError(
+            f"another letme process has held the lock on {target} for {timeout:.0f}s",
+            f"if no letme is running, remove {lock_file}",
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -1,0 +1,113 @@
+"""A byte-preserving, line-level editor for the AWS INI files.
+
+Why not configupdater (which the project would otherwise prefer): it attaches
+the comments and blank lines that follow a section's last key to that section,
+so deleting letme's `[acct]` would also delete a user's comment written below it,
+and a key added to a section lands after those comments. The AWS files need
+less than a general INI library offers and more care than it gives: letme only
+replaces, adds or removes whole sections it owns, and every other byte of the
+file stays exactly where it was. configparser (stdlib) still vets the file
+first, so letme never edits a file the SDKs could not read either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+_HEADER = re.compile(r"^[ \t]*\[(?P<name>[^\]\r\n]*)\][ \t]*(?:[;#].*)?$")
+_OPTION = re.compile(r"^(?P<key>[^=:\s;#\[][^=:]*?)[ \t]*[=:][ \t]*(?P<value>.*?)[ \t]*$")
+
+
+class InvalidIni(ValueError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Span:
+    name: str
+    start: int  # index of the header line
+    end: int  # one past the section's last key (or continuation) line
+
+
+class IniText:
+    def __init__(self, text: str):
+        self.lines = text.splitlines(keepends=True)
+
+    def __str__(self) -> str:
+        return "".join(self.lines)
+
+    def spans(self) -> list[Span]:
+        spans: list[Span] = []
+        current: tuple[str, int] | None = None
+        last_body = 0
+        for index, line in enumerate(self.lines):
+            match = _HEADER.match(line.rstrip("\r\n"))
+            if match:
+                if current:
+                    spans.append(Span(current[0], current[1], last_body))
+                current = (match["name"].strip(), index)
+                last_body = index + 1
+            elif current and line.strip() and not line.lstrip().startswith(("#", ";")):
+                last_body = index + 1
+        if current:
+            spans.append(Span(current[0], current[1], last_body))
+        return spans
+
+    def find(self, name: str) -> Span | None:
+        matches = [span for span in self.spans() if span.name == name]
+        if len(matches) > 1:
+            raise InvalidIni(f"section [{name}] appears {len(matches)} times")
+        return matches[0] if matches else None
+
+    def options(self, name: str) -> dict[str, str] | None:
+        span = self.find(name)
+        if span is None:
+            return None
+        found: dict[str, str] = {}
+        for line in self.lines[span.start + 1 : span.end]:
+            match = _OPTION.match(line.rstrip("\r\n"))
+            if match and not line[:1].isspace():
+                found[match["key"].strip().lower()] = match["value"]
+        return found
+
+    @staticmethod
+    def render(name: str, options: dict[str, str]) -> list[str]:
+        return [f"[{name}]\n"] + [f"{key} = {value}\n" for key, value in options.items()]
+
+    def put(self, name: str, options: dict[str, str]) -> None:
+        """Replace section `name` with exactly `options`, or append it at the end."""
+        new = self.render(name, options)
+        span = self.find(name)
+        if span is not None:
+            self.lines[span.start : span.end] = new
+            return
+        if self.lines and not self.lines[-1].endswith("\n"):
+            self.lines[-1] += "\n"
+        if self.lines and self.lines[-1].strip():
+            new.insert(0, "\n")
+        self.lines.extend(new)
+
+    def remove(self, name: str) -> bool:
+        span = self.find(name)
+        if span is None:
+            return False
+        start = span.start
+        # Take back the blank line `put` added before a section it appended at the end.
+        if span.end == len(self.lines) and start > 0 and not self.lines[start - 1].strip():
+            start -= 1
+        del self.lines[start : span.end]
+        return True
+
+
+def parse(text: str, where: str) -> IniText:
+    """`text` as an editable file; InvalidIni when the AWS SDKs could not read it either."""
+    import configparser
+
+    checker = configparser.RawConfigParser(strict=False, interpolation=None)
+    try:
+        checker.read_string(text, source=where)
+    except configparser.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise InvalidIni(first) from None
+    return IniText(text)

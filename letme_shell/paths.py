@@ -1,0 +1,70 @@
+"""Every file letme reads or writes, resolved when asked (never at import time).
+
+Overrides, strongest first: LETME_CONFIG / LETME_CACHE_DIR / LETME_STATE_DIR, then
+the XDG variables platformdirs honours, then the platform defaults. The AWS files
+follow the AWS CLI's own variables so letme edits the files the SDKs read.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from letme_shell.errors import LetmeError
+
+APP = "letme"
+
+
+def _home() -> Path:
+    home = os.environ.get("HOME")
+    if not home:
+        raise LetmeError(
+            "HOME is not set, so letme cannot find your AWS and letme files",
+            "set HOME, or set LETME_CONFIG, LETME_CACHE_DIR, LETME_STATE_DIR, "
+            "AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE",
+        )
+    return Path(home)
+
+
+def _platform_dir(kind: str) -> Path:
+    # platformdirs falls back to pwd when HOME is unset; letme wants one clear error instead.
+    _home()
+    import platformdirs
+
+    return Path(getattr(platformdirs, f"user_{kind}_dir")(APP, appauthor=False))
+
+
+def config_file(override: str | None = None) -> Path:
+    explicit = override or os.environ.get("LETME_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    return _platform_dir("config") / "letme.toml"
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("LETME_CACHE_DIR")
+    return Path(explicit).expanduser() if explicit else _platform_dir("cache")
+
+
+def state_dir() -> Path:
+    """Small non-secret state: the active context, refresh markers."""
+    explicit = os.environ.get("LETME_STATE_DIR")
+    return Path(explicit).expanduser() if explicit else _platform_dir("state")
+
+
+def catalog_dir(context: str) -> Path:
+    return cache_dir() / "catalog" / context
+
+
+def credentials_cache_dir(context: str) -> Path:
+    return cache_dir() / "credentials" / context
+
+
+def aws_credentials_file() -> Path:
+    explicit = os.environ.get("AWS_SHARED_CREDENTIALS_FILE")
+    return Path(explicit).expanduser() if explicit else _home() / ".aws" / "credentials"
+
+
+def aws_config_file() -> Path:
+    explicit = os.environ.get("AWS_CONFIG_FILE")
+    return Path(explicit).expanduser() if explicit else _home() / ".aws" / "config"

@@ -1,0 +1,87 @@
+"""`use`: account + mode → the file writes that mode needs, and the EnvChange for the shell.
+
+Modes:
+- process: `[profile X]` runs `letme credential-process X`; AWS_PROFILE=X. Every
+  SDK refreshes by itself, long-running programs included.
+- profile: the temporary keys under `[X]` in the credentials file; AWS_PROFILE=X.
+- env: the keys themselves in the environment; AWS_PROFILE unset.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+
+from letme_shell import awsfiles, validate
+from letme_shell.catalog import Account
+from letme_shell.config import Settings
+from letme_shell.credentials import Credentials
+from letme_shell.envchange import MANAGED, PREVIOUS, EnvChange
+from letme_shell.errors import LetmeError
+
+
+def letme_command() -> list[str]:
+    """How another program (an SDK running credential_process) can start this letme."""
+    argv0 = sys.argv[0]
+    if os.path.basename(argv0) == "letme" and os.path.isfile(argv0):
+        return [os.path.abspath(argv0)]
+    found = shutil.which("letme")
+    return [found] if found else [sys.executable, "-m", "letme_shell"]
+
+
+def process_command(settings: Settings, account: str) -> str:
+    argv = [*letme_command(), "credential-process", account, "--context", settings.context]
+    if os.environ.get("LETME_CONFIG") or settings.path.name != "letme.toml":
+        argv += ["--config", str(settings.path)]
+    # botocore splits credential_process with POSIX shell rules.
+    return shlex.join(argv)
+
+
+def pick_region(settings: Settings, account: Account, region: str | None) -> str:
+    if region is not None:
+        if not validate.is_region(region):
+            raise LetmeError(f"'{validate.printable(region)}' is not an AWS region name", "e.g. --region eu-west-1")
+        return region
+    return account.regions[0] if account.regions else settings.aws_source_profile_region
+
+
+def profile_for(settings: Settings, account: Account, mode: str, region: str,
+                creds: Credentials) -> awsfiles.Profile | None:
+    if mode == "process":
+        return awsfiles.profile_for(account.name, region, process_command=process_command(settings, account.name))
+    if mode == "profile":
+        return awsfiles.profile_for(account.name, region, creds=creds)
+    return None
+
+
+def sync_files(profile: awsfiles.Profile | None, force: bool) -> None:
+    # The cheap check (stdlib only) keeps a repeated `use` from writing or locking.
+    if profile is not None and not awsfiles.up_to_date(profile, force):
+        awsfiles.write(profile, force)
+
+
+def env_change(settings: Settings, account: Account, mode: str, region: str, creds: Credentials,
+               previous: str | None) -> EnvChange:
+    change = EnvChange({name: None for name in MANAGED})
+    if mode == "env":
+        change.set("AWS_ACCESS_KEY_ID", creds.access_key_id)
+        change.set("AWS_SECRET_ACCESS_KEY", creds.secret_access_key)
+        change.set("AWS_SESSION_TOKEN", creds.session_token)
+    else:
+        change.set("AWS_PROFILE", account.name)
+    change.set("AWS_REGION", region)
+    change.set("AWS_DEFAULT_REGION", region)
+    change.set("AWS_CREDENTIAL_EXPIRATION", creds.expiration)
+    change.set("LETME_ACCOUNT", account.name)
+    change.set("LETME_ACTIVE_CONTEXT", settings.context)
+    change.set("LETME_MODE", mode)
+    change.set("LETME_EXPIRES", str(creds.expires))
+    # In process mode the SDK renews; the hook only has to follow the cache.
+    change.set("LETME_REFRESH_AT", str(creds.expires - settings.refresh_window))
+    if set(account.tags) & set(settings.production_tags):
+        change.set("LETME_PROD", "1")
+    if previous and previous != account.name:
+        change.set(PREVIOUS, previous)
+    return change

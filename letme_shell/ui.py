@@ -1,0 +1,60 @@
+"""Everything meant for a person: messages on stderr, questions on the terminal.
+
+Stdout carries results only (code to eval, JSON, lists), because the shell hook
+and `credential_process` consumers capture it. Nothing here may print to stdout.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+QUIET = False
+
+
+def _stderr_color() -> bool:
+    return sys.stderr.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def _emit(prefix: str, message: str, color: str) -> None:
+    if _stderr_color():
+        prefix = f"\033[{color}m{prefix}\033[0m"
+    print(f"{prefix}{message}", file=sys.stderr)
+
+
+def info(message: str) -> None:
+    if not QUIET:
+        _emit("letme: ", message, "1")
+
+
+def warn(message: str) -> None:
+    _emit("letme: warning: ", message, "33")
+
+
+def error(message: str, hint: str | None = None) -> None:
+    _emit("letme: error: ", message, "31")
+    if hint:
+        _emit("letme: hint: ", hint, "2")
+
+
+class NoTerminal(Exception):
+    pass
+
+
+def ask_tty(question: str, secret: bool = False) -> str:
+    """Ask on the controlling terminal, never through stdin/stdout (both may be pipes)."""
+    try:
+        tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError:
+        raise NoTerminal() from None
+    with tty:
+        if secret:
+            import getpass
+
+            return getpass.getpass(question, stream=tty)
+        tty.write(question)
+        tty.flush()
+        line = tty.readline()
+        if not line:
+            raise NoTerminal()
+        return line.strip()

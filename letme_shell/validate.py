@@ -1,0 +1,44 @@
+"""Shapes of untrusted text: account names, regions, ARNs.
+
+Catalog items come from a shared DynamoDB table and end up in shell code, INI
+section names and file names, so they are checked against narrow patterns here
+and nowhere else. Every partition (aws, aws-cn, aws-us-gov, aws-iso*) is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Starts with a letter or digit so it can never look like a flag; no shell, INI or
+# path metacharacters, so it is safe in every place letme puts it.
+ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+PARTITION = r"aws(-[a-z]+)*"
+ROLE_ARN = re.compile(rf"arn:{PARTITION}:iam::\d{{12}}:role/[\w+=,.@/-]{{1,512}}")
+MFA_ARN = re.compile(rf"arn:{PARTITION}:iam::\d{{12}}:mfa/[\w+=,.@/-]{{1,512}}")
+# STS RoleSessionName: 2-64 of these characters.
+SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
+CONTEXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def is_account_name(value: object) -> bool:
+    return isinstance(value, str) and ACCOUNT_NAME.fullmatch(value) is not None
+
+
+def is_region(value: object) -> bool:
+    return isinstance(value, str) and REGION.fullmatch(value) is not None
+
+
+def is_role_arn(value: object) -> bool:
+    return isinstance(value, str) and ROLE_ARN.fullmatch(value) is not None
+
+
+def is_mfa_arn(value: object) -> bool:
+    return isinstance(value, str) and MFA_ARN.fullmatch(value) is not None
+
+
+def printable(value: object, limit: int = 60) -> str:
+    """Untrusted text made safe to show in one terminal line (no escapes, no newlines)."""
+    text = repr(value) if not isinstance(value, str) else value
+    shown = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
