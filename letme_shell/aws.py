@@ -88,7 +88,7 @@ def explained(what: str, settings: Settings, hint: str | None = None) -> Iterato
         code = error_code(exc) or "Error"
         message = exc.response.get("Error", {}).get("Message", "") or str(exc)
         if code in ("Throttling", "ThrottlingException", "RequestLimitExceeded"):
-            hint = hint or f"AWS is throttling requests; letme retried {MAX_ATTEMPTS} times. Wait a moment and try again"
+            hint = hint or f"AWS is throttling; letme tried {MAX_ATTEMPTS} times. Wait a moment and try again"
         elif code in ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",
                       "SignatureDoesNotMatch"):
             hint = hint or (f"the keys of profile '{settings.aws_source_profile}' are expired or invalid; "

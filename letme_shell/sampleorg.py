@@ -1,0 +1,160 @@
+"""A sample organisation on a local AWS-compatible server (moto), for `letme demo`, tests and benchmarks.
+
+It builds what a real letme set-up has: a hub IAM user with access keys and a
+virtual MFA device, target roles (1-hop and 3-hop chains), a DynamoDB catalog,
+a letme config and an AWS credentials file in a sandbox directory. The server is
+reached over HTTP like any AWS endpoint; nothing here is a shortcut inside letme.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+REGION = "eu-west-1"
+TABLE = "letme-accounts"
+HUB_USER = "alice"
+# moto's default account: the hub. The others are the "spokes" of the sample org.
+HUB_ACCOUNT = "123456789012"
+EXTRA_REGIONS = ("eu-central-1", "us-east-1", "ap-southeast-2")
+
+
+@dataclasses.dataclass(frozen=True)
+class Org:
+    endpoint: str
+    access_key_id: str
+    secret_access_key: str
+    mfa_arn: str
+    table: str
+    names: tuple[str, ...]
+
+
+def start_server(port: int = 0) -> tuple[Any, str]:
+    """A moto server on 127.0.0.1 (random free port by default): (server, endpoint URL)."""
+    import logging
+
+    os.environ.setdefault("MOTO_ENABLE_RECORDING", "true")
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    host, real_port = server.get_host_and_port()
+    return server, f"http://{host}:{real_port}"
+
+
+def _client(service: str, endpoint: str) -> Any:
+    import boto3
+
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+
+
+def role_arn(account: str, name: str) -> str:
+    return f"arn:aws:iam::{account}:role/{name}"
+
+
+def account_item(name: str, index: int, hops: int = 1, description: str | None = None,
+                 tags: list[str] | None = None, pad: int = 0) -> dict[str, Any]:
+    """One catalog item in DynamoDB's wire format."""
+    account_id = f"{100000000000 + index:012d}"
+    chain = [role_arn(HUB_ACCOUNT, "letme-hub")] if hops > 1 else []
+    chain += [role_arn(f"{200000000000 + index * 10 + hop:012d}", f"letme-hop{hop}") for hop in range(2, hops)]
+    chain.append(role_arn(account_id, "letme-target"))
+    regions = [REGION, EXTRA_REGIONS[index % len(EXTRA_REGIONS)]]
+    item: dict[str, Any] = {
+        "name": {"S": name},
+        "id": {"N": str(int(account_id))},
+        "description": {"S": (description or f"sample account {name}") + "x" * pad},
+        "region": {"L": [{"S": r} for r in regions]},
+        "role": {"L": [{"S": r} for r in chain]},
+    }
+    if tags:
+        item["tags"] = {"L": [{"S": t} for t in tags]}
+    return item
+
+
+def sample_items(count: int = 40, pad: int = 0) -> list[dict[str, Any]]:
+    """example1 (1 hop), example2 (3 hops), prod-eu (production), then teams to `count` items."""
+    items = [
+        account_item("example1", 1, hops=1, description="Example account, one role"),
+        account_item("example2", 2, hops=3, description="Example account behind a 3-role chain"),
+        account_item("prod-eu", 3, hops=2, description="Production, Europe", tags=["prod"]),
+    ]
+    teams = ("payments", "search", "billing", "data", "ml", "web", "mobile", "infra")
+    stages = ("dev", "staging", "prod")
+    index = 4
+    while len(items) < count:
+        team, stage = teams[index % len(teams)], stages[(index // len(teams)) % len(stages)]
+        name = f"{team}-{stage}-{index:05d}"
+        items.append(account_item(name, index, hops=1 + index % 3, tags=[stage] if stage == "prod" else None,
+                                  pad=pad))
+        index += 1
+    return items[:count]
+
+
+def seed(endpoint: str, count: int = 40, pad: int = 0, table: str = TABLE,
+         items: list[dict[str, Any]] | None = None) -> Org:
+    """Create the hub user, its MFA device, the roles and the catalog table on `endpoint`."""
+    iam = _client("iam", endpoint)
+    try:
+        iam.create_user(UserName=HUB_USER)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    key = iam.create_access_key(UserName=HUB_USER)["AccessKey"]
+    try:
+        mfa_arn = iam.create_virtual_mfa_device(VirtualMFADeviceName=HUB_USER)["VirtualMFADevice"]["SerialNumber"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        mfa_arn = f"arn:aws:iam::{HUB_ACCOUNT}:mfa/{HUB_USER}"
+    trust = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::'
+             + HUB_ACCOUNT + ':root"},"Action":"sts:AssumeRole","Condition":{"Bool":'
+             '{"aws:MultiFactorAuthPresent":"true"}}}]}')
+    for name in ("letme-hub", "letme-target"):
+        try:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, MaxSessionDuration=43200)
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass
+    ddb = _client("dynamodb", endpoint)
+    try:
+        ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST")
+    except ddb.exceptions.ResourceInUseException:
+        pass
+    rows = items if items is not None else sample_items(count, pad)
+    for start in range(0, len(rows), 25):
+        batch = [{"PutRequest": {"Item": item}} for item in rows[start : start + 25]]
+        ddb.batch_write_item(RequestItems={table: batch})
+    names = tuple(sorted(item["name"]["S"] for item in rows if "S" in item.get("name", {})))
+    return Org(endpoint, key["AccessKeyId"], key["SecretAccessKey"], mfa_arn, table, names)
+
+
+def write_sandbox(home: Path, org: Org, *, mfa: bool = True, extra: str = "") -> dict[str, str]:
+    """A HOME with ~/.aws/credentials for the hub user and a letme config; returns the environment to run in."""
+    aws = home / ".aws"
+    aws.mkdir(parents=True, exist_ok=True)
+    (aws / "credentials").write_text(
+        f"[default]\naws_access_key_id = {org.access_key_id}\naws_secret_access_key = {org.secret_access_key}\n")
+    (aws / "config").write_text(f"[default]\nregion = {REGION}\n")
+    for path in (aws / "credentials", aws / "config"):
+        path.chmod(0o600)
+    config_dir = home / ".config" / "letme"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    lines = ["[general]", 'aws_source_profile = "default"', f'aws_source_profile_region = "{REGION}"',
+             f'dynamodb_table = "{org.table}"', f'endpoint_url = "{org.endpoint}"']
+    if mfa:
+        lines.append(f'mfa_arn = "{org.mfa_arn}"')
+    (config_dir / "letme.toml").write_text("\n".join(lines) + "\n" + extra)
+    return {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "AWS_CONFIG_FILE": str(aws / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
+        "AWS_ENDPOINT_URL": org.endpoint,
+    }

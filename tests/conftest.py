@@ -1,0 +1,131 @@
+"""Shared fixtures: one moto server over HTTP for the session, and a sandboxed HOME per test.
+
+Tests run the installed `letme` command as a subprocess, with HOME, the XDG
+directories and the AWS file variables pointing into a temporary directory, so
+nothing a test does can touch the developer's real files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from letme_shell import sampleorg
+
+# Variables from the developer's shell that would leak into the sandbox.
+SCRUB = ("AWS_", "LETME_", "AWSUME_", "GRANTED_")
+LETME = shutil.which("letme") or "letme"
+CATALOG_SIZE = 60
+
+
+def clean_environ() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUB)}
+    env["NO_COLOR"] = "1"
+    return env
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[str]:
+    server, endpoint = sampleorg.start_server()
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def org(moto: str) -> sampleorg.Org:
+    return sampleorg.seed(moto, count=CATALOG_SIZE)
+
+
+class Sandbox:
+    """A HOME with the hub user's keys and a letme config, and a way to run letme in it."""
+
+    def __init__(self, home: Path, org: sampleorg.Org, mfa: bool = True):
+        self.home = home
+        self.org = org
+        self.env = {**clean_environ(), **sampleorg.write_sandbox(home, org, mfa=mfa)}
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.home / ".aws" / "credentials"
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / ".aws" / "config"
+
+    @property
+    def letme_config(self) -> Path:
+        return self.home / ".config" / "letme" / "letme.toml"
+
+    def run(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([LETME, *args], env={**self.env, **(env or {})}, input=input,
+                              capture_output=True, text=True, timeout=timeout)
+
+    def ok(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        result = self.run(*args, **kwargs)  # type: ignore[arg-type]
+        assert result.returncode == 0, f"letme {' '.join(args)} failed:\n{result.stderr}"
+        return result
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, org: sampleorg.Org) -> Sandbox:
+    return Sandbox(tmp_path / "home", org)
+
+
+@pytest.fixture
+def initialised(sandbox: Sandbox) -> Sandbox:
+    sandbox.ok("init")
+    return sandbox
+
+
+class Recorder:
+    """moto's request recorder: proves what letme really sent (MFA serial and code, hop count)."""
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint
+
+    def _post(self, path: str) -> None:
+        urllib.request.urlopen(urllib.request.Request(self.endpoint + path, method="POST"), timeout=10).read()
+
+    def reset(self) -> None:
+        self._post("/moto-api/recorder/reset-recording")
+        self._post("/moto-api/recorder/start-recording")
+
+    def requests(self) -> list[dict[str, object]]:
+        with urllib.request.urlopen(self.endpoint + "/moto-api/recorder/download-recording", timeout=10) as resp:
+            lines = resp.read().decode().splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def actions(self, action: str) -> list[dict[str, str]]:
+        """Form bodies of the recorded requests whose Action is `action` (STS is a query API)."""
+        from urllib.parse import parse_qsl
+
+        import base64
+
+        found = []
+        for entry in self.requests():
+            body = entry.get("body") or ""
+            if entry.get("body_encoded") and isinstance(body, str):
+                body = base64.b64decode(body).decode("utf-8", "replace")
+            if isinstance(body, str) and f"Action={action}&" in body + "&":
+                found.append(dict(parse_qsl(body)))
+        return found
+
+
+@pytest.fixture
+def recorder(moto: str) -> Recorder:
+    rec = Recorder(moto)
+    rec.reset()
+    return rec
+
+
+def python_floor() -> list[str]:
+    return [sys.executable, "-c", "pass"]
