@@ -53,7 +53,7 @@ def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     parser.add_argument("--context", metavar="NAME", default=default,
                         help="context (config table) to use (default: $LETME_CONTEXT, else the active one)")
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS if suppress else False,
-                        help="show tracebacks and AWS requests")
+                        help="show a traceback with errors")
     parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS if suppress else False,
                         help="only errors on stderr")
 
