@@ -68,13 +68,14 @@ def error_code(exc: BaseException) -> str | None:
     return None
 
 
-def is_bad_mfa_code(exc: BaseException) -> bool:
-    message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", "")).lower()
-    return error_code(exc) == "AccessDenied" and ("mfa" in message or "multifactor" in message)
+def is_bad_mfa_code(exc: AwsError) -> bool:
+    """AWS's answer to a wrong or reused one-time code (AccessDenied naming MFA)."""
+    message = exc.aws_message.lower()
+    return exc.code == "AccessDenied" and ("mfa" in message or "multifactor" in message)
 
 
-def is_expired_token(exc: BaseException) -> bool:
-    return error_code(exc) in ("ExpiredToken", "ExpiredTokenException", "RequestExpired")
+def is_expired_token(exc: AwsError) -> bool:
+    return exc.code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired")
 
 
 @contextlib.contextmanager
@@ -93,7 +94,7 @@ def explained(what: str, settings: Settings, hint: str | None = None) -> Iterato
                       "SignatureDoesNotMatch"):
             hint = hint or (f"the keys of profile '{settings.aws_source_profile}' are expired or invalid; "
                             "renew them (aws configure, aws sso login)")
-        raise AwsError(f"{what} failed: {code}: {message}", hint) from None
+        raise AwsError(f"{what} failed: {code}: {message}", hint, code=code, aws_message=message) from None
     except bex.NoCredentialsError:
         raise AwsError(f"{what} failed: no credentials for profile '{settings.aws_source_profile}'",
                        "add keys to that profile (aws configure) or set aws_source_profile") from None

@@ -72,7 +72,7 @@ def _string_list(item: Mapping[str, Any], key: str, label: str) -> list[Any]:
 def account_from_item(item: Mapping[str, Any]) -> Account:
     """Validate one DynamoDB item (already deserialised to Python values)."""
     name = item.get("name")
-    if not validate.is_account_name(name):
+    if not isinstance(name, str) or not validate.is_account_name(name):
         raise InvalidItem(f"item with name {validate.printable(name)!r}: not a safe account name "
                           "(letters, digits, '.', '_', '-'; starting with a letter or digit)")
     label = f"account {name}"

@@ -43,7 +43,17 @@ class UnknownAccount(LetmeError):
 
 
 class AwsError(LetmeError):
-    """AWS (or an AWS-compatible endpoint) refused or failed a request."""
+    """AWS (or an AWS-compatible endpoint) refused or failed a request.
+
+    `code` and `aws_message` keep AWS's own error code and message, so callers decide
+    on them (a rejected MFA code, an expired session) instead of on the words of `message`.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, exit_code: ExitCode | None = None,
+                 code: str | None = None, aws_message: str = ""):
+        super().__init__(message, hint, exit_code)
+        self.code = code
+        self.aws_message = aws_message
 
 
 class MfaRequired(LetmeError):

@@ -68,22 +68,39 @@ def mfa_session(settings: Settings, codes: CodeSource, force: bool = False) -> C
                   else f"letme needs a code from {settings.mfa_arn}")
         client = aws.client(settings, "sts")
         for attempt in range(1, MFA_TRIES + 1):
-            code = codes(reason)
+            code = _next_code(codes, reason, attempt, settings)
             try:
                 with aws.explained("getting an MFA session (sts:GetSessionToken)", settings):
                     response = _get_session_token(client, settings, code)
             except AwsError as exc:
-                if "MFA" in exc.message or "MultiFactor" in exc.message:
-                    if attempt < MFA_TRIES:
-                        reason = "AWS rejected that MFA code; wait for the next one"
-                        continue
-                    raise AwsError("AWS rejected the MFA code 3 times", f"check that {settings.mfa_arn} is "
-                                   "your device and that the clock of your device is right") from None
-                raise
+                # Only a rejected code is worth another code; throttling or bad keys are not.
+                if not aws.is_bad_mfa_code(exc):
+                    raise
+                if attempt == MFA_TRIES:
+                    raise _rejected_code(settings, MFA_TRIES) from None
+                reason = "AWS rejected that MFA code; wait for the next one"
+                continue
             session = Credentials.from_sts(response["Credentials"])
             credentials.write(path, fingerprint, session)
             return session
     raise AssertionError("unreachable")
+
+
+def _rejected_code(settings: Settings, times: int) -> AwsError:
+    what = "the MFA code" if times == 1 else f"the MFA code {times} times"
+    return AwsError(f"AWS rejected {what} (MultiFactorAuthentication failed)",
+                    f"use the current code of {settings.mfa_arn}; if codes keep failing, check the clock of the device",
+                    code="AccessDenied")
+
+
+def _next_code(codes: CodeSource, reason: str, attempt: int, settings: Settings) -> str:
+    try:
+        return codes(reason)
+    except MfaRequired:
+        if attempt == 1:
+            raise
+        # The --mfa-code was wrong and there is no terminal to ask for another: say so, not "no terminal".
+        raise _rejected_code(settings, attempt - 1) from None
 
 
 def _get_session_token(client: Any, settings: Settings, code: str | None) -> Any:
@@ -108,6 +125,21 @@ def _assume(settings: Settings, account: Account, hop: int, role: str, creds: Cr
     return Credentials.from_sts(response["Credentials"])
 
 
+def _assume_with_code(settings: Settings, account: Account, role: str, duration: int,
+                      codes: CodeSource) -> Credentials:
+    """Hop 1 with the MFA code sent along (mfa_session = false): a rejected code is asked again."""
+    reason = f"letme needs a code from {settings.mfa_arn}"
+    for attempt in range(1, MFA_TRIES + 1):
+        code = _next_code(codes, reason, attempt, settings)
+        try:
+            return _assume(settings, account, 1, role, None, duration, code)
+        except AwsError as exc:
+            if not aws.is_bad_mfa_code(exc):
+                raise
+            reason = "AWS rejected that MFA code; wait for the next one"
+    raise _rejected_code(settings, MFA_TRIES)
+
+
 def obtain(settings: Settings, account: Account, codes: CodeSource) -> Credentials:
     """New credentials for `account`: its role chain, or a plain session when it has no roles."""
     use_mfa_session = bool(settings.mfa_arn) and settings.mfa_session
@@ -128,16 +160,16 @@ def obtain(settings: Settings, account: Account, codes: CodeSource) -> Credentia
     creds = first
     for hop, role in enumerate(account.roles, start=1):
         duration = settings.session_duration if hop == 1 else min(settings.session_duration, CHAINED_MAX)
-        code = None
         if hop == 1 and settings.mfa_arn and not use_mfa_session:
-            code = codes(f"letme needs a code from {settings.mfa_arn}")
+            creds = _assume_with_code(settings, account, role, duration, codes)
+            continue
         try:
-            creds = _assume(settings, account, hop, role, creds, duration, code)
+            creds = _assume(settings, account, hop, role, creds, duration, None)
         except AwsError as exc:
-            if hop == 1 and first is not None and ("ExpiredToken" in exc.message):
+            if hop == 1 and first is not None and aws.is_expired_token(exc):
                 # The cached MFA session died early (revoked keys); one new code, then once more.
                 first = mfa_session(settings, codes, force=True)
-                creds = _assume(settings, account, hop, role, first, duration, code)
+                creds = _assume(settings, account, hop, role, first, duration, None)
             else:
                 raise
     assert creds is not None

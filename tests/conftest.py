@@ -106,9 +106,8 @@ class Recorder:
 
     def actions(self, action: str) -> list[dict[str, str]]:
         """Form bodies of the recorded requests whose Action is `action` (STS is a query API)."""
-        from urllib.parse import parse_qsl
-
         import base64
+        from urllib.parse import parse_qsl
 
         found = []
         for entry in self.requests():
@@ -129,3 +128,22 @@ def recorder(moto: str) -> Recorder:
 
 def python_floor() -> list[str]:
     return [sys.executable, "-c", "pass"]
+
+
+@pytest.fixture(scope="session")
+def sts_proxy(moto: str) -> Iterator[object]:
+    """tests/stsproxy.py in front of the session's moto: rejects chosen calls with real AWS error bodies."""
+    import stsproxy
+
+    proxy = stsproxy.StsProxy(moto).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def proxied(sandbox: Sandbox, sts_proxy: object) -> Iterator[Sandbox]:
+    """A sandbox whose AWS calls go through the STS proxy (rules cleared before and after)."""
+    sts_proxy.clear()  # type: ignore[attr-defined]
+    sandbox.env["AWS_ENDPOINT_URL"] = sts_proxy.endpoint  # type: ignore[attr-defined]
+    yield sandbox
+    sts_proxy.clear()  # type: ignore[attr-defined]
