@@ -54,6 +54,9 @@ KEYS: tuple[Key, ...] = (
     Key("tags", list, [], False, "default tag filter for `letme list`", []),
     Key("production_tags", list, ["prod", "production"], False,
         "catalog tags that mark an account as production in the prompt", ["prod", "production"]),
+    Key("federation_url", str, None, False,
+        "console sign-in federation endpoint for `letme console` (LETME_FEDERATION_URL also works; "
+        "default: the partition's signin.aws.amazon.com/federation)", "https://signin.aws.amazon.com/federation"),
 )
 KEYS_BY_NAME = {key.name: key for key in KEYS}
 
@@ -75,6 +78,7 @@ class Settings:
     use_mode: str
     tags: list[str]
     production_tags: list[str]
+    federation_url: str | None = None
 
     def session_name_for(self, account: str) -> str:
         return self.session_name or f"{account}-letme-session"[:64]
@@ -136,7 +140,7 @@ def _check_value(path: Path, context: str, key: Key, value: Any) -> Any:
         raise ConfigError(f"{where}: {value} is outside 0..3000 seconds")
     if name == "use_mode" and value not in USE_MODES:
         raise ConfigError(f"{where}: {validate.printable(value)} is not one of {', '.join(USE_MODES)}")
-    if name == "endpoint_url" and not value.startswith(("http://", "https://")):
+    if name in ("endpoint_url", "federation_url") and not value.startswith(("http://", "https://")):
         raise ConfigError(f"{where}: {validate.printable(value)} is not an http(s) URL")
     return value
 

@@ -1,0 +1,49 @@
+"""letme console ACCOUNT: open the AWS console signed in to an account (or --print the sign-in URL).
+
+The URL signs in whoever opens it for as long as the token lives (15 minutes),
+so `--print` writes it to stdout only, never to the log or the terminal title.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from letme_shell import session, switch, ui
+from letme_shell.commands import _common
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _common.add_account(parser)
+    _common.add_mfa(parser)
+    parser.add_argument("--region", metavar="REGION", help="console region (default: the account's first)")
+    parser.add_argument("--print", dest="print_url", action="store_true",
+                        help="print the sign-in URL on stdout instead of opening a browser")
+    parser.add_argument("--json", action="store_true", help="print {\"account\", \"region\", \"url\"} as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from letme_shell import console_url
+
+    settings = _common.settings(args)
+    account = session.resolve(settings, args.account)
+    region = switch.pick_region(settings, account, args.region)
+    partition = console_url.partition_of(account.roles[-1] if account.roles else None, region)
+    endpoint = console_url.federation_endpoint(partition, settings.federation_url)
+    creds = session.credentials_for(settings, account, args.mfa_code)
+    token = console_url.signin_token(endpoint, creds)
+    url = console_url.login_url(endpoint, token, partition, region)
+    if args.json:
+        _common.print_json({"account": account.name, "region": region, "url": url})
+        return 0
+    if args.print_url:
+        print(url)
+        return 0
+    import webbrowser
+
+    if not webbrowser.open(url):
+        # No browser here (a server, a container): the URL is the result then.
+        ui.warn("no browser to open; here is the sign-in URL (valid for 15 minutes)")
+        print(url)
+        return 0
+    ui.info(f"opened the console for '{account.name}' in {region}")
+    return 0
