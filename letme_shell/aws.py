@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 15
-# "standard" retries throttling and transient errors with jittered backoff; 4 attempts bounds the wait.
+# "standard" retries throttling and transient errors with jittered backoff; 4 attempts in all (the first
+# included: botocore's "max_attempts" would count retries only) bound the wait.
 MAX_ATTEMPTS = 4
 
 
@@ -45,7 +46,7 @@ def client(settings: Settings, service: str, session: Any = None, credentials: A
     from botocore.config import Config
 
     config = Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
-                    retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"})
+                    retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"})
     kwargs: dict[str, Any] = {"region_name": region or settings.aws_source_profile_region, "config": config}
     endpoint = settings.endpoint()
     if endpoint:
@@ -88,12 +89,13 @@ def explained(what: str, settings: Settings, hint: str | None = None) -> Iterato
     except bex.ClientError as exc:
         code = error_code(exc) or "Error"
         message = exc.response.get("Error", {}).get("Message", "") or str(exc)
+        # The cause-specific hints win over the caller's, which is about permissions (AccessDenied).
         if code in ("Throttling", "ThrottlingException", "RequestLimitExceeded"):
-            hint = hint or f"AWS is throttling; letme tried {MAX_ATTEMPTS} times. Wait a moment and try again"
+            hint = f"AWS is throttling; letme tried {MAX_ATTEMPTS} times. Wait a moment and try again"
         elif code in ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",
                       "SignatureDoesNotMatch"):
-            hint = hint or (f"the keys of profile '{settings.aws_source_profile}' are expired or invalid; "
-                            "renew them (aws configure, aws sso login)")
+            hint = (f"the keys of profile '{settings.aws_source_profile}' are expired or invalid; "
+                    "renew them (aws configure, aws sso login)")
         raise AwsError(f"{what} failed: {code}: {message}", hint, code=code, aws_message=message) from None
     except bex.NoCredentialsError:
         raise AwsError(f"{what} failed: no credentials for profile '{settings.aws_source_profile}'",

@@ -89,6 +89,9 @@ def read(path: Path, fingerprint: str) -> Credentials | None:
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         # A corrupt entry is as good as none: it is replaced on the next write.
+        from letme_shell import ui
+
+        ui.warn(f"ignoring the unreadable credential cache {path}; letme will replace it")
         return None
 
 

@@ -43,18 +43,25 @@ class NoTerminal(Exception):
 
 def ask_tty(question: str, secret: bool = False) -> str:
     """Ask on the controlling terminal, never through stdin/stdout (both may be pipes)."""
+    # Not open("/dev/tty", "r+"): a text-mode "r+" stream needs a seekable file, and a
+    # terminal is not one, so that open fails on every real terminal.
     try:
-        tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115 - closed below
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
         raise NoTerminal() from None
-    with tty:
+    try:
         if secret:
             import getpass
 
-            return getpass.getpass(question, stream=tty)
-        tty.write(question)
-        tty.flush()
-        line = tty.readline()
-        if not line:
-            raise NoTerminal()
-        return line.strip()
+            # getpass reads /dev/tty itself (opened fine above), with echo off.
+            return getpass.getpass(question)
+        os.write(fd, question.encode("utf-8", "replace"))
+        with os.fdopen(os.dup(fd), "rb", buffering=0) as tty:
+            line = tty.readline()
+    except OSError:
+        raise NoTerminal() from None
+    finally:
+        os.close(fd)
+    if not line:
+        raise NoTerminal()
+    return line.decode("utf-8", "replace").strip()

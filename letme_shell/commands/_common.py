@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any
 
@@ -20,8 +21,15 @@ def add_account(parser: argparse.ArgumentParser, optional: bool = False) -> None
                         help="account name from the catalog (see 'letme list')")
 
 
+def _mfa_code(text: str) -> str:
+    # Checked before any AWS call, so a typo costs no request and no MFA attempt; never echoed.
+    if not re.fullmatch(r"\d{6}", text):
+        raise argparse.ArgumentTypeError("an MFA code is 6 digits")
+    return text
+
+
 def add_mfa(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--mfa-code", "--inline-mfa", dest="mfa_code", metavar="CODE",
+    parser.add_argument("--mfa-code", "--inline-mfa", dest="mfa_code", metavar="CODE", type=_mfa_code,
                         help="MFA code (otherwise asked on the terminal when needed)")
 
 
