@@ -8,6 +8,8 @@ concurrent `credential-process` calls make one role chain, not 20.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from letme_shell import catalog, credentials, fsutil, validate
 from letme_shell.catalog import Account
 from letme_shell.config import Settings
@@ -41,7 +43,8 @@ def cached(settings: Settings, account: Account) -> Credentials | None:
 
 
 def credentials_for(settings: Settings, account: Account, mfa_code: str | None = None,
-                    renew: bool = False) -> Credentials:
+                    renew: bool = False, codes: Callable[[str], str] | None = None) -> Credentials:
+    """`codes` replaces the terminal prompt for MFA codes (the background refresh must never ask)."""
     if not renew and (creds := cached(settings, account)) is not None:
         return creds
     from letme_shell import sts
@@ -51,7 +54,7 @@ def credentials_for(settings: Settings, account: Account, mfa_code: str | None =
         # Another process may have done the work while this one waited for the lock.
         if not renew and (creds := cached(settings, account)) is not None:
             return creds
-        creds = sts.obtain(settings, account, sts.terminal_code_source(mfa_code))
+        creds = sts.obtain(settings, account, codes or sts.terminal_code_source(mfa_code))
         credentials.write(path, _fingerprint(settings, account), creds)
         return creds
 

@@ -1,0 +1,163 @@
+# shellcheck shell=bash
+# bash completion for letme: subcommands, flags, account names and an account's
+# regions. Names come from the catalog cache files that `letme init` writes
+# (<cache>/catalog/<context>/names and .../regions), read with builtins: no
+# process starts at TAB. Matching is fuzzy and ranked: names that start with the
+# typed text, then names that contain it, then names that contain its letters in
+# order ("ex1" offers example1, "prd" offers prod-eu). Case is ignored.
+#
+# `letme hook bash` includes this file. On its own (e.g. in
+# /usr/share/bash-completion/completions/letme) it uses the default directories.
+
+# @LETME_SETUP@
+: "${__letme_cache_dir:=${XDG_CACHE_HOME:-$HOME/.cache}/letme}"
+: "${__letme_state_dir:=${XDG_STATE_HOME:-$HOME/.local/state}/letme}"
+
+__letme_commands=(init list ls obtain ob use leave back shell exec credential-process refresh remove rm hook
+    config config-file demo doctor console version)
+
+# __letme_fuzzy WORD CANDIDATE... : COMPREPLY = the candidates matching WORD, best first.
+__letme_fuzzy() {
+    local word=$1 name pattern='*' i had_nocase=0
+    shift
+    local -a prefix=() inside=() scattered=()
+    # Each typed character is backslash-escaped, so the pattern is letters and
+    # `*` only, whatever the user typed.
+    for ((i = 0; i < ${#word}; i++)); do
+        pattern+="\\${word:i:1}*"
+    done
+    shopt -q nocasematch && had_nocase=1
+    shopt -s nocasematch
+    for name in "$@"; do
+        # shellcheck disable=SC2053 # the last test matches a pattern on purpose
+        if [[ $name == "$word"* ]]; then
+            prefix+=("$name")
+        elif [[ $name == *"$word"* ]]; then
+            inside+=("$name")
+        elif [[ $name == $pattern ]]; then
+            scattered+=("$name")
+        fi
+    done
+    ((had_nocase)) || shopt -u nocasematch
+    COMPREPLY=("${prefix[@]}" "${inside[@]}" "${scattered[@]}")
+}
+
+# The catalog directory of the context named on the command line, in
+# LETME_CONTEXT, in `letme config use`'s state file, else [general].
+__letme_catalog() {
+    local context=$1
+    if [[ -z $context ]]; then
+        context=${LETME_CONTEXT-}
+    fi
+    if [[ -z $context && -r $__letme_state_dir/active-context ]]; then
+        read -r context <"$__letme_state_dir/active-context" || true
+    fi
+    __letme_dir=$__letme_cache_dir/catalog/${context:-general}
+}
+
+__letme_flags() {
+    local common='--help --config --context --debug --quiet'
+    case $1 in
+        use) __letme_flag_list="$common --mode --region --mfa-code --force --shell" ;;
+        leave) __letme_flag_list="$common --shell" ;;
+        back) __letme_flag_list="$common --mfa-code --shell" ;;
+        shell) __letme_flag_list="$common --region --mfa-code" ;;
+        exec) __letme_flag_list="$common --region --mfa-code --shell" ;;
+        refresh) __letme_flag_list="$common --mfa-code --background --apply --no-prompt --shell" ;;
+        obtain | ob) __letme_flag_list="$common --mfa-code --renew --region --force --credential-process" ;;
+        credential-process) __letme_flag_list="$common --mfa-code --renew" ;;
+        list | ls) __letme_flag_list="$common --tag --json --names" ;;
+        init) __letme_flag_list="$common --remove" ;;
+        config) __letme_flag_list="$common --json" ;;
+        config-file) __letme_flag_list="$common --force --print" ;;
+        '') __letme_flag_list="$common --version" ;;
+        *) __letme_flag_list=$common ;;
+    esac
+}
+
+__letme_complete() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev='' sub='' account='' context='' word option='' i
+    ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+    COMPREPLY=()
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]}
+        if [[ -n $option ]]; then
+            [[ $option == --context ]] && context=$word
+            option=''
+            continue
+        fi
+        case $word in
+            --config | --context | --region | --mode | --mfa-code | --inline-mfa | --shell | --tag) option=$word ;;
+            --)
+                # `letme exec ACCOUNT -- CMD`: the rest is an ordinary command line.
+                [[ $sub == exec ]] && compopt -o default -o bashdefault 2>/dev/null
+                return 0
+                ;;
+            -*) ;;
+            *)
+                if [[ -z $sub ]]; then
+                    sub=$word
+                elif [[ -z $account ]]; then
+                    account=$word
+                fi
+                ;;
+        esac
+    done
+    local -a candidates=()
+    local __letme_dir __letme_flag_list line
+    case $prev in
+        --mode)
+            __letme_fuzzy "$cur" process profile env
+            return 0
+            ;;
+        --shell)
+            __letme_fuzzy "$cur" bash zsh fish powershell
+            return 0
+            ;;
+        --region)
+            __letme_catalog "$context"
+            if [[ -n $account && -r $__letme_dir/regions ]]; then
+                while IFS= read -r line; do
+                    if [[ ${line%%$'\t'*} == "$account" ]]; then
+                        read -r -a candidates <<<"${line#*$'\t'}"
+                        break
+                    fi
+                done <"$__letme_dir/regions"
+            fi
+            __letme_fuzzy "$cur" "${candidates[@]}"
+            return 0
+            ;;
+        --config)
+            compopt -o default 2>/dev/null
+            return 0
+            ;;
+        --context | --mfa-code | --inline-mfa | --tag) return 0 ;;
+    esac
+    if [[ $cur == -* ]]; then
+        __letme_flags "$sub"
+        read -r -a candidates <<<"$__letme_flag_list"
+        __letme_fuzzy "$cur" "${candidates[@]}"
+        return 0
+    fi
+    if [[ -z $sub ]]; then
+        __letme_fuzzy "$cur" "${__letme_commands[@]}"
+        return 0
+    fi
+    case $sub in
+        use | shell | exec | obtain | ob | credential-process | refresh | remove | rm | console)
+            if [[ -z $account ]]; then
+                __letme_catalog "$context"
+                if [[ -r $__letme_dir/names ]]; then
+                    mapfile -t candidates <"$__letme_dir/names"
+                fi
+                __letme_fuzzy "$cur" "${candidates[@]}"
+            fi
+            ;;
+        hook) [[ -z $account ]] && __letme_fuzzy "$cur" bash zsh fish powershell ;;
+        config) [[ -z $account ]] && __letme_fuzzy "$cur" list show use path validate ;;
+    esac
+    return 0
+}
+
+# nosort keeps the best-first order (bash >= 4.4).
+complete -o nosort -F __letme_complete letme 2>/dev/null || complete -F __letme_complete letme

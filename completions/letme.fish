@@ -1,0 +1,137 @@
+# fish completion for letme: subcommands, flags, account names and an account's
+# regions. Names come from the catalog cache files that `letme init` writes
+# (<cache>/catalog/<context>/names and .../regions), read with `read` (a builtin):
+# no process starts at TAB. Matching is fuzzy and ranked: names that start with
+# the typed text, then names that contain it, then names that contain its
+# letters in order ("ex1" offers example1). Case is ignored; -k keeps the order.
+#
+# `letme hook fish` includes this file; it also works from
+# ~/.config/fish/completions/letme.fish with the default directories.
+
+# @LETME_SETUP@
+set -q XDG_CACHE_HOME; and set -l __letme_xdg_cache $XDG_CACHE_HOME; or set -l __letme_xdg_cache $HOME/.cache
+set -q XDG_STATE_HOME; and set -l __letme_xdg_state $XDG_STATE_HOME; or set -l __letme_xdg_state $HOME/.local/state
+set -q __letme_cache_dir; or set -g __letme_cache_dir $__letme_xdg_cache/letme
+set -q __letme_state_dir; or set -g __letme_state_dir $__letme_xdg_state/letme
+
+# __letme_fuzzy WORD CANDIDATE... : the candidates matching WORD, best first.
+function __letme_fuzzy
+    set -l word $argv[1]
+    set -e argv[1]
+    test -n "$word"; or begin
+        printf '%s\n' $argv
+        return 0
+    end
+    # Every typed character is regex-escaped, then joined by .* for "in order".
+    set -l escaped (string escape --style=regex -- (string split '' -- $word))
+    set -l scattered (string join '.*' -- $escaped)
+    set -l exact (string escape --style=regex -- $word)
+    set -l first (string match -e -r -i -- "^$exact" $argv)
+    set -l inside (string match -e -r -i -- "$exact" $argv)
+    set -l loose (string match -e -r -i -- "$scattered" $argv)
+    set -l seen
+    for name in $first $inside $loose
+        contains -- $name $seen; and continue
+        set -a seen $name
+        printf '%s\n' $name
+    end
+end
+
+# The words before the cursor, read once per TAB: sets __letme_c_sub,
+# __letme_c_account, __letme_c_context.
+function __letme_parse
+    set -g __letme_c_sub ''
+    set -g __letme_c_account ''
+    set -g __letme_c_context ''
+    set -l option ''
+    for word in (commandline -opc)[2..-1]
+        if test -n "$option"
+            test "$option" = --context; and set -g __letme_c_context $word
+            set option ''
+            continue
+        end
+        switch $word
+            case --config --context --region --mode --mfa-code --inline-mfa --shell --tag
+                set option $word
+            case '-*'
+            case '*'
+                if test -z "$__letme_c_sub"
+                    set -g __letme_c_sub $word
+                else if test -z "$__letme_c_account"
+                    set -g __letme_c_account $word
+                end
+        end
+    end
+end
+
+function __letme_catalog
+    set -l context $argv[1]
+    test -z "$context"; and set -q LETME_CONTEXT; and set context $LETME_CONTEXT
+    if test -z "$context"; and test -r $__letme_state_dir/active-context
+        read context <$__letme_state_dir/active-context
+    end
+    test -z "$context"; and set context general
+    echo $__letme_cache_dir/catalog/$context
+end
+
+function __letme_complete_accounts
+    __letme_parse
+    test -n "$__letme_c_account"; and return 0
+    set -l dir (__letme_catalog $__letme_c_context)
+    test -r $dir/names; or return 0
+    set -l names
+    while read -l name
+        set -a names $name
+    end <$dir/names
+    __letme_fuzzy (commandline -ct) $names
+end
+
+function __letme_complete_regions
+    __letme_parse
+    set -l dir (__letme_catalog $__letme_c_context)
+    test -n "$__letme_c_account"; and test -r $dir/regions; or return 0
+    while read -l -d \t name regions
+        if test "$name" = "$__letme_c_account"
+            __letme_fuzzy (commandline -ct) (string split ' ' -- $regions)
+            return 0
+        end
+    end <$dir/regions
+end
+
+function __letme_wants_account
+    __letme_parse
+    test -z "$__letme_c_account"; and contains -- "$__letme_c_sub" use shell exec obtain ob credential-process refresh remove rm console
+end
+
+function __letme_subcommand_is
+    __letme_parse
+    contains -- "$__letme_c_sub" $argv
+end
+
+set -l __letme_commands init list ls obtain ob use leave back shell exec credential-process refresh remove rm hook config config-file demo doctor console version
+complete -c letme -f
+complete -c letme -n '__letme_parse; test -z "$__letme_c_sub"' -k -a "(__letme_fuzzy (commandline -ct) $__letme_commands)"
+complete -c letme -n __letme_wants_account -k -a '(__letme_complete_accounts)'
+complete -c letme -n '__letme_subcommand_is hook' -a 'bash zsh fish powershell'
+complete -c letme -n '__letme_subcommand_is config' -a 'list show use path validate'
+complete -c letme -l config -r -F -d 'config file'
+complete -c letme -l context -x -d 'context (config table)'
+complete -c letme -l debug -d 'show tracebacks'
+complete -c letme -s q -l quiet -d 'only errors on stderr'
+complete -c letme -s h -l help -d 'show help'
+complete -c letme -n '__letme_subcommand_is use' -l mode -x -a 'process profile env' -d 'how credentials reach the shell'
+complete -c letme -n '__letme_subcommand_is use obtain ob shell exec' -l region -x -k -a '(__letme_complete_regions)' -d region
+complete -c letme -n '__letme_subcommand_is use back shell exec refresh obtain ob credential-process' -l mfa-code -x -d 'MFA code'
+complete -c letme -n '__letme_subcommand_is use obtain ob' -l force -d 'replace a profile letme did not write'
+complete -c letme -n '__letme_subcommand_is use leave back exec refresh' -l shell -x -a 'bash zsh fish powershell'
+complete -c letme -n '__letme_subcommand_is refresh' -l background -d 'renew silently (the hook)'
+complete -c letme -n '__letme_subcommand_is refresh' -l apply -d 'print cached credentials as code'
+complete -c letme -n '__letme_subcommand_is refresh' -l no-prompt -d 'never ask for an MFA code'
+complete -c letme -n '__letme_subcommand_is obtain ob credential-process' -l renew -d 'ignore cached credentials'
+complete -c letme -n '__letme_subcommand_is obtain ob' -l credential-process -d 'print JSON'
+complete -c letme -n '__letme_subcommand_is list ls' -l tag -x -d 'only accounts with this tag'
+complete -c letme -n '__letme_subcommand_is list ls config' -l json -d 'print JSON'
+complete -c letme -n '__letme_subcommand_is list ls' -l names -d 'names only'
+complete -c letme -n '__letme_subcommand_is init' -l remove -d 'delete the catalog cache'
+complete -c letme -n '__letme_subcommand_is config-file' -l force -d overwrite
+complete -c letme -n '__letme_subcommand_is config-file' -l print -d 'print the template'

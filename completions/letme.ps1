@@ -1,0 +1,46 @@
+# PowerShell completion for letme: subcommands, flags and account names, read
+# from the catalog cache file that `letme init` writes (no process at TAB).
+# Matching is fuzzy and ranked: prefix, then substring, then letters in order.
+# `letme hook powershell` includes this file.
+# NOTE: no pwsh runs in letme's CI; this file is checked for structure only.
+
+# @LETME_SETUP@
+if (-not $script:__letme_cache_dir) {
+    $script:__letme_cache_dir = Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) 'letme'
+}
+
+function global:__letme_fuzzy([string]$word, [string[]]$candidates) {
+    if (-not $word) { return $candidates }
+    $exact = [regex]::Escape($word)
+    $scattered = ($word.ToCharArray() | ForEach-Object { [regex]::Escape([string]$_) }) -join '.*'
+    $first = @($candidates | Where-Object { $_ -match "^$exact" })
+    $inside = @($candidates | Where-Object { $_ -match $exact -and $_ -notin $first })
+    $loose = @($candidates | Where-Object { $_ -match $scattered -and $_ -notin $first -and $_ -notin $inside })
+    return $first + $inside + $loose
+}
+
+Register-ArgumentCompleter -Native -CommandName letme -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+    $commands = @('init', 'list', 'ls', 'obtain', 'ob', 'use', 'leave', 'back', 'shell', 'exec', 'credential-process',
+        'refresh', 'remove', 'rm', 'hook', 'config', 'config-file', 'demo', 'doctor', 'console', 'version')
+    $words = @($commandAst.CommandElements | Select-Object -Skip 1 | ForEach-Object { "$_" })
+    if ($wordToComplete) { $words = @($words | Select-Object -SkipLast 1) }
+    $positional = @($words | Where-Object { -not $_.StartsWith('-') })
+    $candidates = @()
+    if ($wordToComplete.StartsWith('-')) {
+        $candidates = @('--help', '--config', '--context', '--debug', '--quiet', '--mode', '--region', '--mfa-code',
+            '--force', '--shell')
+    } elseif ($positional.Count -eq 0) {
+        $candidates = $commands
+    } elseif ($positional.Count -eq 1 -and $positional[0] -in @('use', 'shell', 'exec', 'obtain', 'ob',
+            'credential-process', 'refresh', 'remove', 'rm', 'console')) {
+        $ctx = if ($env:LETME_CONTEXT) { $env:LETME_CONTEXT } else { 'general' }
+        $names = Join-Path (Join-Path (Join-Path $script:__letme_cache_dir 'catalog') $ctx) 'names'
+        if (Test-Path -LiteralPath $names) { $candidates = @(Get-Content -LiteralPath $names) }
+    } elseif ($positional.Count -eq 1 -and $positional[0] -eq 'hook') {
+        $candidates = @('bash', 'zsh', 'fish', 'powershell')
+    }
+    __letme_fuzzy $wordToComplete $candidates | ForEach-Object {
+        [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
+    }
+}

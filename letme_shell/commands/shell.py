@@ -1,0 +1,69 @@
+"""letme shell ACCOUNT: a new shell with the account's credentials in its environment.
+
+The child gets env-mode variables (keys, region, expiry, LETME_*) plus
+LETME_SHELL_DEPTH, so the prompt segment can show the nesting and a `letme
+shell` inside it can say what is going on. letme replaces itself with the
+shell (exec), so the shell's exit status is letme's. Secrets travel in the
+environment only, never in argv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from letme_shell import session, shells, switch, ui, validate
+from letme_shell.commands import _common
+from letme_shell.envchange import EnvChange
+from letme_shell.errors import LetmeError
+
+DEPTH_VAR = "LETME_SHELL_DEPTH"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _common.add_account(parser)
+    parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
+    _common.add_mfa(parser)
+
+
+def child_environment(change: EnvChange) -> dict[str, str]:
+    env = dict(os.environ)
+    for name, value in change.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def env_mode_change(args: argparse.Namespace, previous: str | None) -> EnvChange:
+    settings = _common.settings(args)
+    account = session.resolve(settings, args.account)
+    creds = session.credentials_for(settings, account, args.mfa_code)
+    region = switch.pick_region(settings, account, args.region)
+    return switch.env_change(settings, account, "env", region, creds, previous)
+
+
+def current_depth() -> int:
+    raw = os.environ.get(DEPTH_VAR, "0")
+    return int(raw) if raw.isdigit() else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    depth = current_depth()
+    current = os.environ.get("LETME_ACCOUNT")
+    change = env_mode_change(args, current)
+    env = child_environment(change)
+    env[DEPTH_VAR] = str(depth + 1)
+    _, program = shells.detect_program()
+    program = program or os.environ.get("SHELL") or "/bin/sh"
+    if depth:
+        shown = validate.printable(current or "?")
+        ui.info(f"you are already in a letme shell for {shown} (depth {depth}); this starts another one inside it, "
+                f"and 'exit' returns to {shown}. To switch in place instead: letme use {args.account}")
+    ui.info(f"starting {os.path.basename(program)} with {args.account}'s credentials; 'exit' to leave")
+    try:
+        os.execve(program, [program], env)
+    except OSError as exc:
+        raise LetmeError(f"cannot start the shell {program}: {exc.strerror}", "set SHELL to your shell") from None
+    return 1  # not reached

@@ -1,0 +1,112 @@
+"""letme use [ACCOUNT]: switch this shell to an account.
+
+A program cannot change its parent shell, so `use` prints shell code and the
+`letme` shell function from `letme hook` evaluates it, only when `use`
+succeeded. The function says it is the hook by LETME_HOOK_SHELL=<shell> on its
+own command line (never exported); `--shell NAME` asks for the code explicitly,
+for scripts. Run bare, `use` cannot do its job: it says so, prints the rc line
+for this shell and exits 2 before touching the network.
+
+On cached credentials this path reads a few small files and imports neither
+boto3 nor prompt_toolkit; the picker (no ACCOUNT) is the only prompt_toolkit user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from letme_shell import config, session, switch, ui
+from letme_shell.commands import _common
+from letme_shell.config import Settings
+from letme_shell.envchange import EnvChange
+from letme_shell.errors import ExitCode, LetmeError
+from letme_shell.shells import Shell
+
+HOOK_VAR = "LETME_HOOK_SHELL"
+
+
+def add_shell_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--shell", metavar="SHELL", help="print code for this shell (bash, zsh, fish, powershell) "
+                        "even without the hook, e.g. for scripts: eval \"$(letme use X --shell bash)\"")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _common.add_account(parser, optional=True)
+    parser.add_argument("--mode", choices=config.USE_MODES, help="how credentials reach the shell "
+                        "(default: the config's use_mode, 'process')")
+    parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
+    _common.add_mfa(parser)
+    parser.add_argument("--force", action="store_true", help="replace a profile of that name letme did not write")
+    add_shell_option(parser)
+
+
+def target_shell(args: argparse.Namespace, command: str) -> Shell:
+    """The shell to print code for: --shell, else the hook's marker, else an explanation and exit 2."""
+    from letme_shell import shells
+
+    explicit = getattr(args, "shell", None) or os.environ.get(HOOK_VAR)
+    if explicit:
+        return shells.get(explicit)
+    try:
+        detected = shells.detect()
+    except LetmeError:
+        detected = shells.get("bash")
+    raise LetmeError(
+        f"'letme {command}' cannot change this shell: the letme shell hook is not loaded",
+        f"add this line to {detected.rc_file} and open a new shell: {detected.rc_line}",
+        ExitCode.USAGE,
+    )
+
+
+def pick(settings: Settings) -> str:
+    from letme_shell import catalog, picker
+
+    names = catalog.cached_names(settings.context)
+    if not names:
+        raise LetmeError(f"no cached accounts in context '{settings.context}'", "run 'letme init' first")
+    return picker.pick(names, current=os.environ.get("LETME_ACCOUNT"))
+
+
+def ttl_text(seconds: int) -> str:
+    if seconds <= 0:
+        return "expired"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def change_for(settings: Settings, name: str, mode: str | None, region: str | None, mfa_code: str | None,
+               force: bool = False, previous: str | None = None, cached_only: bool = False) -> EnvChange:
+    """Credentials for `name` (cache first), the AWS files its mode needs, and the EnvChange."""
+    account = session.resolve(settings, name)
+    mode = mode or settings.use_mode
+    chosen_region = switch.pick_region(settings, account, region)
+    if cached_only:
+        creds = session.cached(settings, account)
+        if creds is None:
+            raise LetmeError(f"no fresh cached credentials for '{account.name}'", exit_code=ExitCode.NOTHING)
+    else:
+        creds = session.credentials_for(settings, account, mfa_code)
+    switch.sync_files(switch.profile_for(settings, account, mode, chosen_region, creds), force)
+    change = switch.env_change(settings, account, mode, chosen_region, creds, previous)
+    ui.info(f"using {account.name} ({mode} mode, {chosen_region}), "
+            f"credentials valid for {ttl_text(creds.seconds_left(time.time()))}")
+    return change
+
+
+def emit(shell: Shell, change: EnvChange) -> None:
+    sys.stdout.write(shell.render(change))
+    sys.stdout.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    shell = target_shell(args, "use")
+    settings = _common.settings(args)
+    name = args.account or pick(settings)
+    change = change_for(settings, name, args.mode, args.region, args.mfa_code, args.force,
+                        previous=os.environ.get("LETME_ACCOUNT"))
+    emit(shell, change)
+    return 0

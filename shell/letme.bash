@@ -1,0 +1,194 @@
+# shellcheck shell=bash
+# letme shell integration for bash. Load it with this line in ~/.bashrc, after
+# other prompt tools (starship, bash-preexec) so the prompt segment survives them:
+#
+#     eval "$(letme hook bash)"
+#
+# Sections: set-up · the letme function · prompt segment · refresh before expiry ·
+# installation. Nothing here starts a process at a prompt: the clock is bash's own
+# (EPOCHSECONDS, else `printf '%(%s)T'`), and a process starts only once per
+# credential lifetime, inside the refresh window (see __letme_refresh_check).
+#
+# Settings (shell variables, read at every prompt):
+#   LETME_PROMPT=0                  no prompt segment
+#   LETME_PROMPT_FORMAT             default '[aws:{account} {ttl}{depth}]'
+#   LETME_PROMPT_COLOR              SGR colour of the segment, default 36 (cyan); empty: no colour
+#   LETME_PROMPT_WARN_COLOR         colour in the last minutes and once expired, default 33 (yellow)
+#   LETME_PROMPT_WARN_SECONDS       how many last seconds count as "last minutes", default 300
+#   LETME_PROMPT_PROD_COLOR         colour for production accounts (LETME_PROD=1), default 31 (red)
+#   LETME_AUTO_REFRESH=0            never renew in the background
+# NO_COLOR (https://no-color.org) turns the colours off.
+
+# ---- set-up: `letme hook bash` puts the letme path and its directories here --
+# @LETME_SETUP@
+: "${__letme_exe:=letme}"
+: "${__letme_cache_dir:=${XDG_CACHE_HOME:-$HOME/.cache}/letme}"
+: "${__letme_state_dir:=${XDG_STATE_HOME:-$HOME/.local/state}/letme}"
+
+# ---- the letme function -----------------------------------------------------
+# Commands that change this shell print shell code on stdout; it is evaluated
+# only when the command succeeded. Everything else runs as it is.
+letme() {
+    local __letme_sub='' __letme_skip=0 __letme_arg
+    for __letme_arg in "$@"; do
+        if ((__letme_skip)); then
+            __letme_skip=0
+            continue
+        fi
+        case $__letme_arg in
+            --config | --context) __letme_skip=1 ;;
+            -*) ;;
+            *)
+                __letme_sub=$__letme_arg
+                break
+                ;;
+        esac
+    done
+    case $__letme_sub in
+        use | leave | back | refresh)
+            # --help prints text and --shell asks for code to read: neither is evaluated.
+            for __letme_arg in "$@"; do
+                case $__letme_arg in
+                    -h | --help | --shell | --shell=*)
+                        command "$__letme_exe" "$@"
+                        return
+                        ;;
+                esac
+            done
+            __letme_eval "$@"
+            ;;
+        *) command "$__letme_exe" "$@" ;;
+    esac
+}
+
+# Runs letme marked as the hook (LETME_HOOK_SHELL on its command line only, never
+# exported) and evaluates its stdout if, and only if, it succeeded.
+__letme_eval() {
+    local __letme_out __letme_rc
+    __letme_out=$(LETME_HOOK_SHELL=bash command "$__letme_exe" "$@")
+    __letme_rc=$?
+    if ((__letme_rc == 0)); then
+        eval "$__letme_out"
+    fi
+    return "$__letme_rc"
+}
+
+# ---- prompt segment -----------------------------------------------------------
+# PS1 references $__letme_ps1; __letme_precmd recomputes it before each prompt.
+# Colour codes are wrapped in \001..\002 (readline's "invisible" markers), since
+# \[ \] are not decoded inside an expanded variable.
+__letme_ps1=''
+__letme_segment() {
+    local now=$1 account=${LETME_ACCOUNT-} expires=${LETME_EXPIRES-} left ttl depth='' color
+    __letme_ps1=''
+    if [[ -z $account || ${LETME_PROMPT-1} == 0 ]]; then
+        return 0
+    fi
+    color=${LETME_PROMPT_COLOR-36}
+    [[ ${LETME_PROD-} == 1 ]] && color=${LETME_PROMPT_PROD_COLOR-31}
+    if [[ $expires =~ ^[0-9]+$ ]]; then
+        left=$((expires - now))
+        if ((left <= 0)); then
+            ttl=expired
+        elif ((left < 3600)); then
+            ttl=$((left / 60))m
+        else
+            printf -v ttl '%dh%02dm' $((left / 3600)) $((left % 3600 / 60))
+        fi
+        if ((left <= ${LETME_PROMPT_WARN_SECONDS:-300})); then
+            color=${LETME_PROMPT_WARN_COLOR-33}
+        fi
+    else
+        ttl='?'
+    fi
+    if [[ ${LETME_SHELL_DEPTH-} =~ ^[1-9][0-9]*$ ]]; then
+        depth=" shell:$LETME_SHELL_DEPTH"
+    fi
+    local seg=${LETME_PROMPT_FORMAT-'[aws:{account} {ttl}{depth}]'}
+    # Quoted replacements: bash 5.2's patsub_replacement would treat & specially.
+    seg=${seg//'{account}'/"$account"}
+    seg=${seg//'{ttl}'/"$ttl"}
+    seg=${seg//'{depth}'/"$depth"}
+    if [[ -n $color && -z ${NO_COLOR-} ]]; then
+        seg=$'\001\e['"${color}m"$'\002'"$seg"$'\001\e[0m\002'
+    fi
+    __letme_ps1="$seg "
+}
+
+# ---- refresh before expiry ------------------------------------------------------
+# Once now >= LETME_REFRESH_AT, start `letme refresh --background` once for these
+# credentials (keyed by LETME_EXPIRES): it renews into the credential cache with
+# the cached MFA session and never asks for anything (stdin is /dev/null, and
+# --no-prompt makes a needed MFA code exit 4). It leaves one line in a status
+# file; a later prompt reads it with `read` (a builtin) and, on `ok`, applies the
+# cached credentials with `letme refresh --apply` (no network). On `mfa` it
+# prints one line saying what to run, and never blocks the prompt.
+__letme_refresh_gen=''
+__letme_refresh_state=''
+__letme_refresh_started=0
+__letme_refresh_check() {
+    local now=$1 account=${LETME_ACCOUNT-} at=${LETME_REFRESH_AT-} expires=${LETME_EXPIRES-}
+    if [[ -z $account || ! $at =~ ^[0-9]+$ || ${LETME_AUTO_REFRESH-1} == 0 ]]; then
+        return 0
+    fi
+    local ctx=${LETME_ACTIVE_CONTEXT:-general}
+    local file=$__letme_state_dir/refresh/$ctx/$account
+    if [[ $__letme_refresh_gen != "$expires" ]]; then
+        ((now >= at)) || return 0
+        __letme_refresh_gen=$expires
+        __letme_refresh_state=running
+        __letme_refresh_started=$now
+        # The subshell exits at once, so the job never appears in `jobs` and no
+        # "Done" line follows.
+        (command "$__letme_exe" refresh --background --no-prompt --context "$ctx" -- "$account" \
+            </dev/null >/dev/null 2>&1 &)
+        return 0
+    fi
+    [[ $__letme_refresh_state == running && -e $file ]] || return 0
+    local result='' written=0 renewed=0
+    read -r result written renewed <"$file" || true
+    [[ $written =~ ^[0-9]+$ && $renewed =~ ^[0-9]+$ ]] || return 0
+    ((written >= __letme_refresh_started)) || return 0
+    __letme_refresh_state=finished
+    case $result in
+        ok)
+            if ((renewed > expires)); then
+                __letme_eval refresh --apply -q --context "$ctx" -- "$account"
+            fi
+            ;;
+        mfa)
+            printf "letme: %s needs a new MFA code before it expires; run 'letme refresh'\n" "$account" >&2
+            ;;
+        *)
+            printf "letme: renewing %s in the background failed; run 'letme refresh' to see why\n" "$account" >&2
+            ;;
+    esac
+}
+
+__letme_precmd() {
+    local __letme_status=$? __letme_now
+    if [[ -n ${EPOCHSECONDS-} ]]; then
+        __letme_now=$EPOCHSECONDS
+    else
+        printf -v __letme_now '%(%s)T' -1
+    fi
+    __letme_refresh_check "$__letme_now"
+    __letme_segment "$__letme_now"
+    # The user's PS1 and the next PROMPT_COMMAND entries see the command's status.
+    return "$__letme_status"
+}
+
+# ---- installation (idempotent: evaluating the hook twice installs once) --------
+# Runs first in PROMPT_COMMAND so that it reads the command's $? and hands it on.
+if [[ ${PROMPT_COMMAND[*]-} != *__letme_precmd* ]]; then
+    if [[ -n ${PROMPT_COMMAND+set} && ${PROMPT_COMMAND@a} == *a* ]]; then
+        PROMPT_COMMAND=(__letme_precmd "${PROMPT_COMMAND[@]}")
+    else
+        # shellcheck disable=SC2178,SC2128 # the string form, bash < 5.1 or set by the user
+        PROMPT_COMMAND="__letme_precmd${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+    fi
+fi
+# shellcheck disable=SC2016 # expanded at each prompt, not now
+if [[ ${PS1-} != *'${__letme_ps1}'* ]]; then
+    PS1='${__letme_ps1}'${PS1-}
+fi
