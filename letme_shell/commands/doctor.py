@@ -1,0 +1,227 @@
+"""letme doctor: check the set-up, one line per check with what to do about it.
+
+The report is the command's result, so it goes to stdout (`--json` for scripts);
+the exit status is 1 when any check failed. Warnings (a missing hook in a script,
+an old catalog cache) do not fail. Nothing here imports boto3 or calls an AWS
+API: the endpoint check is a TCP connect with a 3-second limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import socket
+import stat
+import sys
+import time
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+
+from letme_shell import catalog, paths, ui, validate
+from letme_shell.commands import _common
+from letme_shell.config import Settings
+from letme_shell.errors import LetmeError
+
+OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
+COLORS = {OK: "32", WARN: "33", FAIL: "31", SKIP: "2"}
+CONNECT_TIMEOUT = 3.0
+CATALOG_STALE_DAYS = 30
+# The function from `letme hook` marks the letme it runs with this (see commands/use.py).
+HOOK_VAR = "LETME_HOOK_SHELL"
+# Variables other credential tools set; prompt segments (starship, oh-my-zsh, p10k) show
+# them before, or instead of, the profile letme selected.
+FOREIGN_PREFIXES = ("AWSUME_", "GRANTED_", "AWS_SSO_")
+FOREIGN_NAMES = ("AWS_VAULT", "ASSUMED_ROLE", "AWS_OKTA_PROFILE", "AWSPX_PROFILE", "LEAPP_SESSION")
+
+
+@dataclasses.dataclass
+class Check:
+    name: str
+    status: str
+    message: str
+    fix: str | None = None
+
+    def line(self, color: bool) -> str:
+        marker = f"{self.status:<4}"
+        if color:
+            marker = f"\033[{COLORS[self.status]}m{marker}\033[0m"
+        text = f"{marker}  {self.name:<12} {self.message}"
+        return text + (f"; fix: {self.fix}" if self.fix else "")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the checks as JSON")
+    parser.add_argument("--no-network", action="store_true", help="skip the endpoint check")
+
+
+def check_config(args: argparse.Namespace) -> tuple[Check, Settings | None]:
+    try:
+        settings = _common.settings(args)
+    except LetmeError as exc:
+        return Check("config", FAIL, exc.message, exc.hint or "correct the config file"), None
+    return Check("config", OK, f"{settings.path} (context '{settings.context}')"), settings
+
+
+def check_catalog(settings: Settings) -> Check:
+    info = catalog.info(settings.context)
+    if info is None:
+        return Check("catalog", FAIL, f"no catalog cache for context '{settings.context}'", "run 'letme init'")
+    age = time.time() - info.fetched_at
+    text = f"{info.count} accounts from '{info.table}', fetched {_age(age)} ago"
+    if info.table != settings.dynamodb_table:
+        return Check("catalog", WARN, text + f", but the config names table '{settings.dynamodb_table}'",
+                     "run 'letme init'")
+    if age > CATALOG_STALE_DAYS * 86400:
+        return Check("catalog", WARN, text, "run 'letme init' to pick up new accounts")
+    return Check("catalog", OK, text)
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def check_hook() -> Check:
+    marked = os.environ.get(HOOK_VAR)
+    if marked:
+        return Check("hook", OK, f"the letme function is loaded in this {validate.printable(marked)} shell")
+    try:
+        from letme_shell import shells
+
+        shell = shells.detect()
+        fix = f"add to {shell.rc_file}: {shell.rc_line}"
+    except LetmeError:
+        fix = "add to your shell's rc file: eval \"$(letme hook bash)\" (or zsh; fish: letme hook fish | source)"
+    return Check("hook", WARN, "the letme shell hook is not active here ('letme use' cannot change this shell)", fix)
+
+
+def _private(path: Path) -> str | None:
+    """None when only the owner can read `path`, else its mode as text."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    return None if mode & 0o077 == 0 else f"{mode:04o}"
+
+
+def check_permissions(settings: Settings | None) -> Check:
+    files = [paths.aws_credentials_file()]
+    if settings is not None:
+        cache = paths.credentials_cache_dir(settings.context)
+        if cache.is_dir():
+            files += sorted(p for p in cache.iterdir() if p.is_file() and not p.name.endswith(".lock"))
+    exposed = [(path, mode) for path in files if (mode := _private(path)) is not None]
+    if exposed:
+        path, mode = exposed[0]
+        more = f" (and {len(exposed) - 1} more)" if len(exposed) > 1 else ""
+        return Check("permissions", FAIL, f"{path} is readable by others (mode {mode}, expected 0600){more}",
+                     "chmod 600 " + " ".join(str(p) for p, _ in exposed))
+    present = [p for p in files if p.exists()]
+    if not present:
+        return Check("permissions", OK, "no credential files yet")
+    return Check("permissions", OK, f"{len(present)} credential file(s), readable by you only")
+
+
+CREDENTIAL_KEYS = ("aws_access_key_id", "credential_process", "sso_session", "sso_start_url", "role_arn",
+                   "web_identity_token_file", "login_session")
+
+
+def _section_keys(path: Path, section: str) -> set[str] | None:
+    """The keys of `section` in an INI file, None when the file or the section is not there."""
+    import configparser
+
+    parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, configparser.Error):
+        return None
+    return set(parser[section]) if parser.has_section(section) else None
+
+
+def check_source_profile(settings: Settings) -> Check:
+    """The source profile must have credentials of some kind, or boto3 finds none."""
+    name = settings.aws_source_profile
+    creds_file, config_file = paths.aws_credentials_file(), paths.aws_config_file()
+    sections = [(creds_file, name), (config_file, "default" if name == "default" else f"profile {name}")]
+    for path, section in sections:
+        keys = _section_keys(path, section)
+        if keys is not None and keys & set(CREDENTIAL_KEYS):
+            return Check("source", OK, f"profile '{name}' has credentials in {path}")
+    return Check("source", FAIL, f"the source profile '{name}' has no credentials in {creds_file} or {config_file}",
+                 f"add [{name}] with the hub user's keys to {creds_file}, or set aws_source_profile")
+
+
+def check_foreign_variables() -> Check:
+    found = sorted(name for name in os.environ
+                   if name.startswith(FOREIGN_PREFIXES) or name in FOREIGN_NAMES)
+    # Static keys beat AWS_PROFILE in every SDK: letme's profile would be ignored.
+    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("LETME_MODE") != "env":
+        found.append("AWS_ACCESS_KEY_ID")
+    if not found:
+        return Check("environment", OK, "no variables from other AWS tools")
+    shown = ", ".join(found[:6]) + (" …" if len(found) > 6 else "")
+    return Check("environment", WARN, f"{shown} set by another tool would shadow letme's account in prompts and SDKs",
+                 "unset " + " ".join(found))
+
+
+def default_endpoint(region: str) -> str:
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://sts.{region}.{suffix}"
+
+
+def check_endpoint(settings: Settings | None, connect: Callable[..., socket.socket]) -> Check:
+    endpoint = settings.endpoint() if settings else os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        if settings is None:
+            return Check("endpoint", SKIP, "not checked: no valid config")
+        endpoint = default_endpoint(settings.aws_source_profile_region)
+    parsed = urllib.parse.urlsplit(endpoint)
+    try:
+        host, port = parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)
+    except ValueError:
+        host, port = None, 0
+    if not host:
+        return Check("endpoint", FAIL, f"{validate.printable(endpoint)} is not a URL",
+                     "correct endpoint_url or AWS_ENDPOINT_URL")
+    started = time.monotonic()
+    try:
+        connect((host, port), timeout=CONNECT_TIMEOUT).close()
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__)
+        return Check("endpoint", FAIL, f"cannot reach {endpoint} ({reason})",
+                     "check the network, a proxy or VPN, and endpoint_url / AWS_ENDPOINT_URL")
+    return Check("endpoint", OK, f"{endpoint} answers ({(time.monotonic() - started) * 1000:.0f} ms)")
+
+
+def run_checks(args: argparse.Namespace) -> list[Check]:
+    first, settings = check_config(args)
+    checks = [first]
+    if settings is not None:
+        checks += [check_catalog(settings), check_source_profile(settings)]
+    else:
+        checks += [Check("catalog", SKIP, "not checked: no valid config")]
+    checks += [check_hook(), check_permissions(settings), check_foreign_variables()]
+    if not args.no_network:
+        checks.append(check_endpoint(settings, socket.create_connection))
+    return checks
+
+
+def run(args: argparse.Namespace) -> int:
+    checks = run_checks(args)
+    failed = sum(c.status == FAIL for c in checks)
+    if args.json:
+        _common.print_json({"ok": failed == 0, "checks": [dataclasses.asdict(c) for c in checks]})
+    else:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+        for check in checks:
+            print(check.line(color))
+    warned = sum(c.status == WARN for c in checks)
+    if failed or warned:
+        ui.info(f"{failed} problem(s), {warned} warning(s)")
+    return 1 if failed else 0
+
