@@ -33,7 +33,10 @@ def clean_environ() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def moto() -> Iterator[str]:
+def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # moto's recorder appends to ./moto_recording by default: shared by every test run in the same
+    # directory, so concurrent runs would read (and reset) each other's requests. One file per session.
+    os.environ["MOTO_RECORDER_FILEPATH"] = str(tmp_path_factory.mktemp("moto") / "recording.jsonl")
     server, endpoint = sampleorg.start_server()
     yield endpoint
     server.stop()

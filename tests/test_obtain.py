@@ -70,6 +70,20 @@ def profiles(sandbox: Sandbox) -> tuple[configparser.RawConfigParser, configpars
     return creds, conf
 
 
+def seed_table(endpoint: str, table: str, items: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Another catalog table on the session's moto (sampleorg.seed would make a third access key)."""
+    import boto3
+
+    ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=sampleorg.REGION,
+                       aws_access_key_id="seed", aws_secret_access_key="seed")
+    ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+    for start in range(0, len(items), 25):
+        ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]})
+    return tuple(sorted(item["name"]["S"] for item in items if "S" in item["name"]))
+
+
 def hop_roles(account_index: int, hops: int) -> list[str]:
     item = sampleorg.account_item("x", account_index, hops=hops)
     return [r["S"] for r in item["role"]["L"]]
@@ -187,7 +201,7 @@ def test_without_mfa_no_code_is_sent(sandbox: Sandbox, recorder: Recorder) -> No
 def noroles_table(org: sampleorg.Org) -> str:
     item = sampleorg.account_item("hub-itself", 77, hops=1)
     item["role"] = {"L": []}
-    sampleorg.seed(org.endpoint, table="letme-noroles", items=[item, sampleorg.account_item("one-hop", 78)])
+    seed_table(org.endpoint, "letme-noroles", [item, sampleorg.account_item("one-hop", 78)])
     return "letme-noroles"
 
 
