@@ -1,0 +1,161 @@
+"""A hostile catalog: item fields that carry shell code, quotes, control characters and terminal escapes.
+
+The items live in their own DynamoDB table on the session's moto server (see
+tests/hostile.py). Every letme command that reads the catalog runs against it;
+afterwards a canary file that any executed payload would create must not exist,
+and no stream meant for a terminal may carry a raw escape or control character.
+Items letme cannot use safely are refused at `init` with one warning each.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import hostile
+import pytest
+from conftest import LETME, Sandbox
+from test_obtain import set_config
+
+from letme_shell import catalog, sampleorg, validate
+
+TABLE = "letme-hostile"
+
+
+@pytest.fixture(scope="module")
+def hostile_org(moto: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[sampleorg.Org, Path, list[dict]]:
+    # The canary path is fixed for the module: the payloads are written into the table once.
+    canary = tmp_path_factory.mktemp("hostile") / hostile.CANARY_NAME
+    rows = hostile.items(canary)
+    org = sampleorg.seed(moto, table=TABLE, items=rows)
+    return org, canary, rows
+
+
+@pytest.fixture
+def hsandbox(tmp_path: Path, hostile_org: tuple[sampleorg.Org, Path, list[dict]]) -> Sandbox:
+    org, canary, _ = hostile_org
+    box = Sandbox(tmp_path / "home", org)
+    set_config(box, dynamodb_table=TABLE)
+    assert not canary.exists()
+    return box
+
+
+def expected_accepted(rows: list[dict]) -> set[str]:
+    """The names letme should keep, decided from the items with the product's own validators."""
+    from letme_shell.catalog_sync import _to_account
+
+    kept: set[str] = set()
+    for row in rows:
+        account = _to_account(row, [])
+        if account is not None:
+            kept.add(account.name)
+    return kept
+
+
+def no_canary(canary: Path) -> None:
+    assert not canary.exists(), "a hostile catalog value was executed"
+    assert not list(canary.parent.rglob(hostile.CANARY_NAME))
+
+
+def run(box: Sandbox, *args: str) -> subprocess.CompletedProcess[bytes]:
+    # Bytes, not text: a raw ESC must not be hidden by decoding.
+    return subprocess.run([LETME, *args], env=box.env, capture_output=True, timeout=60,
+                          stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def test_init_refuses_each_unsafe_item_with_one_sanitised_warning(
+        hsandbox: Sandbox, hostile_org: tuple[sampleorg.Org, Path, list[dict]]) -> None:
+    _, canary, rows = hostile_org
+    result = run(hsandbox, "init")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b""
+    hostile.assert_no_escape(result.stderr, "init stderr")
+    accepted = expected_accepted(rows)
+    warnings = [line for line in result.stderr.decode().splitlines() if line.startswith("letme: warning: skipped")]
+    assert len(warnings) == len(rows) - len(accepted)
+    # The refusals are the hostile names, regions, roles and wrongly typed fields; the descriptions stay.
+    assert hostile.valid_names(rows) <= accepted
+    assert not any(name.startswith("region-") for name in accepted)
+    assert {n for n in accepted if n.startswith("role-")} == {
+        row["name"]["S"] for row in rows
+        if row["name"]["S"].startswith("role-") and validate.is_role_arn(row["role"]["L"][0]["S"])}
+    cache = hsandbox.home / ".cache" / "letme" / "catalog" / "general"
+    names = (cache / "names").read_bytes().decode().split("\n")[:-1]
+    assert set(names) == accepted
+    assert all(validate.is_account_name(n) for n in names)
+    for line in (cache / "regions").read_text().splitlines():
+        name, regions = line.split("\t")
+        assert validate.is_account_name(name) and all(validate.is_region(r) for r in regions.split())
+    no_canary(canary)
+
+
+def test_list_renders_nothing_from_the_items(hsandbox: Sandbox,
+                                             hostile_org: tuple[sampleorg.Org, Path, list[dict]]) -> None:
+    _, canary, rows = hostile_org
+    hsandbox.ok("init")
+    accepted = expected_accepted(rows)
+    table = run(hsandbox, "list")
+    assert table.returncode == 0
+    hostile.assert_no_escape(table.stdout, "list stdout")
+    hostile.assert_no_escape(table.stderr, "list stderr")
+    lines = table.stdout.decode().splitlines()
+    assert len(lines) == 1 + len(accepted)  # one line per account: no newline from a description got through
+    names = run(hsandbox, "list", "--names")
+    assert set(names.stdout.decode().split("\n")[:-1]) == accepted
+    doc = run(hsandbox, "list", "--json")
+    assert doc.returncode == 0
+    hostile.assert_no_escape(doc.stdout, "list --json stdout")
+    listed = {a["name"]: a for a in json.loads(doc.stdout)}
+    assert set(listed) == accepted
+    # JSON carries the data exactly (escaped, for programs), bounded in length.
+    by_name = {row["name"]["S"]: row for row in rows}
+    for name, account in listed.items():
+        raw = by_name[name].get("description", {}).get("S")
+        if raw is not None:
+            assert account["description"] == raw[:500]
+        assert all(validate.ACCOUNT_NAME.fullmatch(t) for t in account["tags"])
+    for query in ("desc", "$(", "\x1b[31m", "'"):
+        filtered = run(hsandbox, "list", query)
+        assert filtered.returncode == 0
+        hostile.assert_no_escape(filtered.stdout + filtered.stderr, f"list {query!r}")
+    no_canary(canary)
+
+
+def test_hostile_names_on_the_command_line_are_refused_in_one_clean_line(
+        hsandbox: Sandbox, hostile_org: tuple[sampleorg.Org, Path, list[dict]]) -> None:
+    _, canary, _ = hostile_org
+    hsandbox.ok("init")
+    before = {p: p.read_bytes() for p in (hsandbox.credentials_file, hsandbox.config_file)}
+    corpus = [s for s in hostile.strings(canary) if "\0" not in s]  # argv cannot carry NUL
+    commands = ("obtain", "credential-process", "remove")
+    for index, text in enumerate(corpus[::3]):  # every string once, each command in turn
+        command = commands[index % len(commands)]
+        result = run(hsandbox, command, "--", text)
+        assert result.returncode != 0, (command, text)
+        err = result.stderr.decode()
+        assert err.startswith("letme: error: "), (command, text, err)
+        assert "Traceback" not in err
+        hostile.assert_no_escape(result.stderr, f"{command} {text!r} stderr")
+        assert result.stdout == b""
+    assert {p: p.read_bytes() for p in before} == before
+    no_canary(canary)
+
+
+def test_obtain_on_an_item_with_a_hostile_description_writes_only_validated_fields(
+        hsandbox: Sandbox, hostile_org: tuple[sampleorg.Org, Path, list[dict]]) -> None:
+    _, canary, rows = hostile_org
+    hsandbox.ok("init")
+    for name in ("desc-000", "desc-015", "desc-054"):  # $(…), a newline payload, an ANSI colour
+        result = run(hsandbox, "obtain", name, "--mfa-code", "123456")
+        assert result.returncode == 0, result.stderr
+        hostile.assert_no_escape(result.stderr, "obtain stderr")
+    texts = hsandbox.credentials_file.read_text() + hsandbox.config_file.read_text()
+    assert "touch" not in texts and "\x1b" not in texts
+    # The cache line for the account is one JSON line, whatever the description held.
+    account = catalog.account_from_item_json(json.loads(
+        next(line for line in (hsandbox.home / ".cache/letme/catalog/general/accounts.jsonl").read_text().splitlines()
+             if line.startswith('{"name":"desc-015"'))))
+    assert "\n" in account.description and account.description == next(
+        r["description"]["S"] for r in rows if r["name"]["S"] == "desc-015")
+    no_canary(canary)
