@@ -1,0 +1,149 @@
+"""The shell files as files: linters, parsers, strict-mode loading, and what `letme hook` renders.
+
+Every rendering of `letme hook SHELL` is parsed by its shell and loaded in strict
+mode with no user config, and must print nothing (the zoxide habit). PowerShell
+has no interpreter here (no pwsh in this environment or CI), so its files and the
+rendering are checked for structure, and its quoting against a table, in
+test_quoting.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from letme_shell import cli, resources, shells
+from letme_shell.shells.base import PLACEHOLDER
+from tests.shells.harness import LETME
+
+ROOT = Path(__file__).resolve().parents[2]
+BASH_FILES = [ROOT / "shell" / "letme.bash", ROOT / "completions" / "letme.bash"]
+ZSH_FILES = [ROOT / "shell" / "letme.zsh", ROOT / "completions" / "_letme"]
+FISH_FILES = [ROOT / "shell" / "letme.fish", ROOT / "completions" / "letme.fish"]
+PS_FILES = [ROOT / "shell" / "letme.ps1", ROOT / "completions" / "letme.ps1"]
+
+
+def render(shell: str, env: dict[str, str]) -> str:
+    result = subprocess.run([LETME, "hook", shell], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+@pytest.fixture
+def renderings(sandbox, tmp_path: Path) -> dict[str, Path]:
+    """Each shell's hook as rendered in a sandbox whose paths contain a space and a quote."""
+    out = {}
+    odd = tmp_path / "it's a dir"
+    env = {**sandbox.env, "LETME_CACHE_DIR": str(odd / "cache"), "LETME_STATE_DIR": str(odd / "state")}
+    for name in shells.NAMES:
+        path = tmp_path / f"hook.{name}"
+        path.write_text(render(name, env))
+        out[name] = path
+    return out
+
+
+def test_every_file_exists_and_has_at_most_one_placeholder():
+    for path in BASH_FILES + ZSH_FILES + FISH_FILES + PS_FILES:
+        assert path.read_text().count(PLACEHOLDER) <= 1, path
+
+
+@pytest.mark.skipif(not shutil.which("shellcheck"), reason="shellcheck is not installed")
+def test_shellcheck_bash_files_and_rendering(renderings):
+    result = subprocess.run(["shellcheck", "-S", "warning", "-s", "bash",
+                             *map(str, BASH_FILES), str(renderings["bash"])], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("shell,flag,files", [
+    ("bash", "-n", BASH_FILES), ("zsh", "-n", ZSH_FILES), ("fish", "-n", FISH_FILES)])
+def test_files_and_rendering_parse(shell, flag, files, renderings):
+    for path in [*files, renderings[shell]]:
+        result = subprocess.run([shell, flag, str(path)], capture_output=True, text=True)
+        assert result.returncode == 0 and result.stderr == "", f"{path}: {result.stderr}"
+
+
+STRICT = {
+    "bash": ["bash", "--norc", "--noprofile", "-eu", "-o", "pipefail", "-c", 'source "$1"', "bash"],
+    "zsh": ["zsh", "-f", "-c", 'setopt no_unset err_exit pipe_fail; source "$1"', "zsh"],
+    "fish": ["fish", "--no-config", "-c", 'source $argv[1]'],
+}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_rendering_loads_silently_in_strict_mode(shell, renderings, sandbox):
+    for _ in range(2):  # and loading it twice is as quiet as once
+        result = subprocess.run([*STRICT[shell], str(renderings[shell])], capture_output=True, text=True,
+                                env=sandbox.env)
+        assert (result.returncode, result.stdout, result.stderr) == (0, "", ""), shell
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_raw_files_load_silently_in_strict_mode(shell, sandbox, tmp_path):
+    """Without `letme hook`'s substitution the files still work (defaults, letme from PATH)."""
+    files = {"bash": BASH_FILES, "zsh": ZSH_FILES, "fish": FISH_FILES}[shell]
+    both = tmp_path / "both"
+    both.write_text("\n".join(p.read_text() for p in files))
+    result = subprocess.run([*STRICT[shell], str(both)], capture_output=True, text=True, env=sandbox.env)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_rendering_quotes_the_setup_values(renderings):
+    text = renderings["bash"].read_text()
+    assert "__letme_cache_dir='" in text and "it'\\''s a dir/cache'" in text
+    assert "set -g __letme_cache_dir '" in renderings["fish"].read_text()
+    assert "it\\'s a dir" in renderings["fish"].read_text()
+    assert "it''s a dir" in renderings["powershell"].read_text()
+    assert PLACEHOLDER not in text
+
+
+def test_powershell_rendering_structure(renderings):
+    """No pwsh here: check that the pieces the hook depends on are present and balanced."""
+    text = renderings["powershell"].read_text()
+    for needle in ("function global:letme", "$env:LETME_HOOK_SHELL = 'powershell'", "Invoke-Expression $code",
+                   "$LASTEXITCODE", "function global:prompt", "Register-ArgumentCompleter -Native -CommandName letme",
+                   "refresh', '--background', '--no-prompt'", "ToUnixTimeSeconds()"):
+        assert needle in text, needle
+    code = re.sub(r"'[^']*'", "''", re.sub(r"#.*", "", text))  # drop comments and strings
+    for open_, close in ("{}", "()", "[]"):
+        assert code.count(open_) == code.count(close), open_
+
+
+def test_hook_detects_shell_and_refuses_unknown(sandbox):
+    assert sandbox.run("hook", "tcsh").returncode == 2
+    assert "supported: bash, zsh, fish, powershell" in sandbox.run("hook", "tcsh").stderr
+    assert sandbox.run("hook", "pwsh").stdout.startswith("# letme shell integration for PowerShell")
+
+
+def test_resources_come_from_the_source_tree_or_the_wheel():
+    assert resources.path("shell", "letme.bash") == ROOT / "shell" / "letme.bash"
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    include = data["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert include == {"shell": "letme_shell/_data/shell", "completions": "letme_shell/_data/completions"}
+
+
+def _flags(command: str) -> set[str]:
+    parser = cli.build_parser(command)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    return {o for a in sub._actions for o in a.option_strings
+            if o.startswith("--") and a.help != argparse.SUPPRESS and o != "--inline-mfa"}
+
+
+@pytest.mark.parametrize("command", ["use", "leave", "back", "shell", "exec", "refresh", "list", "init"])
+def test_completion_flags_match_the_parser(command):
+    """Each completion script offers every documented flag of the command, and no flag it lacks."""
+    wanted = _flags(command)
+    bash = (ROOT / "completions" / "letme.bash").read_text()
+    line = re.search(rf"^\s+{re.escape(command)}(?: \| \w+)?\) __letme_flag_list=\"\$common ([^\"]*)\"", bash, re.M)
+    assert line, command
+    common = {"--help", "--config", "--context", "--debug", "--quiet"}
+    assert common | set(line.group(1).split()) == wanted
+    zsh = (ROOT / "completions" / "_letme").read_text()
+    line = re.search(rf"^\s+{re.escape(command)}(?: \| \w+)?\) candidates=\(\$common ([^)]*)\)", zsh, re.M)
+    assert line and common | set(line.group(1).split()) == wanted, command
