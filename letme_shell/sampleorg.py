@@ -8,6 +8,7 @@ reached over HTTP like any AWS endpoint; nothing here is a shortcut inside letme
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from pathlib import Path
@@ -31,11 +32,20 @@ class Org:
     names: tuple[str, ...]
 
 
-def start_server(port: int = 0) -> tuple[Any, str]:
-    """A moto server on 127.0.0.1 (random free port by default): (server, endpoint URL)."""
-    import logging
+def start_server(port: int = 0, record: bool = True) -> tuple[Any, str]:
+    """A moto server on 127.0.0.1 (random free port by default): (server, endpoint URL).
 
-    os.environ.setdefault("MOTO_ENABLE_RECORDING", "true")
+    `record` turns on moto's request recorder (tests read it back over HTTP). Its
+    file goes to the temporary directory, not to the current one; `letme demo`
+    records nothing.
+    """
+    import logging
+    import tempfile
+
+    if record:
+        os.environ.setdefault("MOTO_ENABLE_RECORDING", "true")
+        os.environ.setdefault("MOTO_RECORDER_FILEPATH",
+                              os.path.join(tempfile.gettempdir(), f"letme-moto-recording-{os.getpid()}"))
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
@@ -100,10 +110,8 @@ def seed(endpoint: str, count: int = 40, pad: int = 0, table: str = TABLE,
          items: list[dict[str, Any]] | None = None) -> Org:
     """Create the hub user, its MFA device, the roles and the catalog table on `endpoint`."""
     iam = _client("iam", endpoint)
-    try:
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_user(UserName=HUB_USER)
-    except iam.exceptions.EntityAlreadyExistsException:
-        pass
     key = iam.create_access_key(UserName=HUB_USER)["AccessKey"]
     try:
         mfa_arn = iam.create_virtual_mfa_device(VirtualMFADeviceName=HUB_USER)["VirtualMFADevice"]["SerialNumber"]
@@ -113,17 +121,13 @@ def seed(endpoint: str, count: int = 40, pad: int = 0, table: str = TABLE,
              + HUB_ACCOUNT + ':root"},"Action":"sts:AssumeRole","Condition":{"Bool":'
              '{"aws:MultiFactorAuthPresent":"true"}}}]}')
     for name in ("letme-hub", "letme-target"):
-        try:
+        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
             iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, MaxSessionDuration=43200)
-        except iam.exceptions.EntityAlreadyExistsException:
-            pass
     ddb = _client("dynamodb", endpoint)
-    try:
+    with contextlib.suppress(ddb.exceptions.ResourceInUseException):
         ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
                          BillingMode="PAY_PER_REQUEST")
-    except ddb.exceptions.ResourceInUseException:
-        pass
     rows = items if items is not None else sample_items(count, pad)
     for start in range(0, len(rows), 25):
         batch = [{"PutRequest": {"Item": item}} for item in rows[start : start + 25]]
