@@ -33,6 +33,8 @@ class Span:
 class IniText:
     def __init__(self, text: str):
         self.lines = text.splitlines(keepends=True)
+        # Sections letme writes follow the file's own line ending (a Windows-edited file stays CRLF).
+        self.newline = "\r\n" if self.lines and self.lines[0].endswith("\r\n") else "\n"
 
     def __str__(self) -> str:
         return "".join(self.lines)
@@ -71,9 +73,9 @@ class IniText:
                 found[match["key"].strip().lower()] = match["value"]
         return found
 
-    @staticmethod
-    def render(name: str, options: dict[str, str]) -> list[str]:
-        return [f"[{name}]\n"] + [f"{key} = {value}\n" for key, value in options.items()]
+    def render(self, name: str, options: dict[str, str]) -> list[str]:
+        nl = self.newline
+        return [f"[{name}]{nl}"] + [f"{key} = {value}{nl}" for key, value in options.items()]
 
     def put(self, name: str, options: dict[str, str]) -> None:
         """Replace section `name` with exactly `options`, or append it at the end."""
@@ -83,9 +85,9 @@ class IniText:
             self.lines[span.start : span.end] = new
             return
         if self.lines and not self.lines[-1].endswith("\n"):
-            self.lines[-1] += "\n"
+            self.lines[-1] += self.newline
         if self.lines and self.lines[-1].strip():
-            new.insert(0, "\n")
+            new.insert(0, self.newline)
         self.lines.extend(new)
 
     def remove(self, name: str) -> bool:
@@ -93,8 +95,11 @@ class IniText:
         if span is None:
             return False
         start = span.start
-        # Take back the blank line `put` added before a section it appended at the end.
-        if span.end == len(self.lines) and start > 0 and not self.lines[start - 1].strip():
+        # Take back the blank line `put` added before the section: when it is the last one, or
+        # when a blank line follows it too (later sections were appended after it).
+        blank_before = start > 0 and not self.lines[start - 1].strip()
+        blank_after = span.end == len(self.lines) or not self.lines[span.end].strip()
+        if blank_before and blank_after:
             start -= 1
         del self.lines[start : span.end]
         return True
