@@ -1,0 +1,54 @@
+# shellcheck shell=bash
+# Times shell functions inside one live bash, the way a prompt or a Tab press runs them.
+# Usage: bash loop.bash N REPS WHAT ACCOUNT FRAGMENT   (WHAT: empty | prompt | complete)
+# Loads `letme hook bash`, switches to ACCOUNT through the letme function (cached credentials), then
+# prints "<function> <microseconds for N calls>" REPS times. With N=0 it only does the set-up, which is
+# how the bench subtracts set-up forks when it counts the processes the loop starts (strace).
+set -u
+export LC_ALL=C
+n=$1 reps=$2 what=$3 account=$4 fragment=$5
+eval "$(letme hook bash)" || exit 1
+letme use "$account" 2>/dev/null || exit 1
+
+__bench_empty() { :; }
+if declare -F __letme_precmd >/dev/null; then
+    prompt_fn=__letme_precmd
+else
+    prompt_fn=__letme_segment
+fi
+spec=$(complete -p letme 2>/dev/null) || spec=''
+complete_fn=''
+if [[ $spec =~ -F\ ([^ ]+) ]]; then
+    complete_fn=${BASH_REMATCH[1]}
+fi
+__bench_complete() {
+    COMP_WORDS=(letme use "$fragment")
+    COMP_CWORD=2
+    COMP_LINE="letme use $fragment"
+    COMP_POINT=${#COMP_LINE}
+    COMPREPLY=()
+    "$complete_fn" letme "$fragment" use
+}
+case $what in
+    empty) fn=__bench_empty ;;
+    prompt) fn=$prompt_fn ;;
+    complete)
+        [[ -n $complete_fn ]] || { echo "no completion function for letme" >&2; exit 1; }
+        fn=__bench_complete
+        ;;
+    *) exit 2 ;;
+esac
+for ((rep = 0; rep < reps; rep++)); do
+    t0=${EPOCHREALTIME/./}
+    for ((i = 0; i < n; i++)); do
+        "$fn" "$EPOCHSECONDS"
+    done
+    t1=${EPOCHREALTIME/./}
+    echo "$fn $((t1 - t0))"
+done
+if [[ $what == complete ]]; then
+    echo "matches ${#COMPREPLY[@]}"
+elif [[ $what == prompt ]]; then
+    __letme_segment "$EPOCHSECONDS"
+    echo "segment ${__letme_ps1-}"
+fi
