@@ -86,7 +86,9 @@ class IniText:
             return
         if self.lines and not self.lines[-1].endswith("\n"):
             self.lines[-1] += self.newline
-        if self.lines and self.lines[-1].strip():
+        # Always one blank line before an appended section, even after a blank line already
+        # there: `remove` takes exactly one back, so put-then-remove gives the original bytes.
+        if self.lines:
             new.insert(0, self.newline)
         self.lines.extend(new)
 
