@@ -64,8 +64,9 @@ def ensure_venv(with_awsume: bool) -> Path:
 
 def can_run_here() -> bool:
     try:
-        import letme_shell.sampleorg  # noqa: F401
         import moto.server  # noqa: F401
+
+        import letme_shell.sampleorg  # noqa: F401
     except ImportError:
         return False
     return True
@@ -417,8 +418,8 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
     timer.time("python -c 'import boto3' (reference)", [python, "-c", "import boto3"], env)
 
     # 1. cached use, as the hook runs it.
-    use_by_size = {cat.size: timer.time(f"letme use (cached, {cat.size} accounts)",
-                                        [letme, "use", cat.one_hop_last()], envs[cat.size] | {"LETME_HOOK_SHELL": "bash"})
+    use_by_size = {cat.size: timer.time(f"letme use (cached, {cat.size} accounts)", [letme, "use", cat.one_hop_last()],
+                                        envs[cat.size] | {"LETME_HOOK_SHELL": "bash"})
                    for cat in catalogs}
     use = use_by_size[big.size]
     awsume_use = None
@@ -498,7 +499,8 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
         r = ratio(comp, awsume_comp) if awsume_comp else None
         rows.append(Row(f"completion of a 2-letter fuzzy fragment ('{fragment}', {extra.get('matches')} matches), "
                         f"{big.size} names, bash", comp.spread(),
-                        f"awsume-autocomplete, {big.size} profiles: " + (awsume_comp.show() if awsume_comp else "not run"),
+                        f"awsume-autocomplete, {big.size} profiles: "
+                        + (awsume_comp.show() if awsume_comp else "not run"),
                         (f"{r:.3f}× awsume" if r else "awsume not run") + f"; processes started in 10 calls: {forks}",
                         "≤ 30 ms and ≤ 0.25× awsume", comp.median <= 0.030 and (r is None or r <= 0.25)))
     else:
@@ -550,7 +552,7 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
     rows.append(Row("peak memory of cached `letme use`", rss_use.spread(), f"python -c pass {rss_floor.show()}",
                     f"{ratio(rss_use, rss_floor):.2f}× floor", "≤ 2×", ratio(rss_use, rss_floor) <= 2))
     if not shutil.which("strace"):
-        notes.append("strace is absent: the prompt rows could not count processes; they rely on the hook's code review.")
+        notes.append("strace is absent: the prompt rows could not count processes (no proof of 'no process').")
     return rows, notes
 
 
