@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 
 from letme_shell import session, shells, switch, ui, validate
 from letme_shell.commands import _common
@@ -55,8 +56,9 @@ def run(args: argparse.Namespace) -> int:
     change = env_mode_change(args, current)
     env = child_environment(change)
     env[DEPTH_VAR] = str(depth + 1)
-    _, program = shells.detect_program()
-    program = program or os.environ.get("SHELL") or "/bin/sh"
+    _, found = shells.detect_program()
+    # shellingham may give a bare name ("bash", from the parent's argv): find it on PATH.
+    program = (shutil.which(found) if found else None) or os.environ.get("SHELL") or "/bin/sh"
     if depth:
         shown = validate.printable(current or "?")
         ui.info(f"you are already in a letme shell for {shown} (depth {depth}); this starts another one inside it, "
