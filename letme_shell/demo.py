@@ -104,6 +104,12 @@ class Demo:
     def _start(self) -> None:
         from letme_shell import sampleorg
 
+        # The seeding below runs boto3 in this process: the user's AWS_PROFILE or AWS files
+        # must not reach it (a profile that exists only there would fail the demo).
+        for name in [k for k in os.environ if k.startswith(SCRUB_PREFIXES) or k in SCRUB_NAMES]:
+            del os.environ[name]
+        os.environ["AWS_CONFIG_FILE"] = str(self.home / ".aws" / "config")
+        os.environ["AWS_SHARED_CREDENTIALS_FILE"] = str(self.home / ".aws" / "credentials")
         ui.info("starting a local AWS (moto) on 127.0.0.1…")
         self.server, self.endpoint = sampleorg.start_server(record=False)
         org = sampleorg.seed(self.endpoint, count=self.accounts)
@@ -195,7 +201,10 @@ class Demo:
             self.env["ZDOTDIR"] = str(zdot)
             return [program, "-i"]
         if name == "fish":
-            init = f"function fish_greeting; end; letme hook fish | source; {show}"
+            # The prompt first: the hook wraps whatever fish_prompt exists when it loads.
+            init = ("function fish_greeting; end; "
+                    "function fish_prompt; printf '(letme demo) %s> ' (prompt_pwd); end; "
+                    f"letme hook fish | source; {show}")
             return [program, "--no-config", "--interactive", "--init-command", init]
         raise LetmeError(f"the demo cannot start a {name} shell", "try --shell bash, zsh or fish")
 
