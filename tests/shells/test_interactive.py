@@ -86,7 +86,7 @@ def test_tab_completes_a_fuzzy_fragment(name, open_shell):
     time.sleep(0.5)
     sh.run(MFA, timeout=30)
     assert sh.getenv("LETME_ACCOUNT") == "example1"
-    sh.child.send("letme use prd\t")
+    sh.child.send("letme use pdeu\t")  # "prd" also matches payments-prod-…: listed, not inserted
     time.sleep(0.5)
     sh.run("--mode env", timeout=30)
     assert sh.getenv("LETME_ACCOUNT") == "prod-eu"
@@ -266,3 +266,22 @@ def test_nested_shell_is_explained(initialised):
                              env={"LETME_SHELL_DEPTH": "1", "LETME_ACCOUNT": "example2", "SHELL": "/bin/sh"})
     assert result.returncode == 5
     assert "already in a letme shell for example2 (depth 1)" in result.stderr
+
+
+RANKING = {
+    "bash": ["bash", "--norc", "-c", 'source "$1"; shift; __letme_fuzzy "$@"; printf "%s\\n" "${COMPREPLY[@]}"', "bash"],
+    "zsh": ["zsh", "-f", "-c", 'source "$1"; shift; __letme_fuzzy "$@"; print -rl -- $reply', "zsh"],
+    "fish": ["fish", "--no-config", "-c", 'source $argv[1]; __letme_fuzzy $argv[2..-1]'],
+}
+
+
+@pytest.mark.parametrize("name", SHELLS)
+def test_completion_ranks_prefix_then_substring_then_subsequence(name, tmp_path):
+    from letme_shell import resources
+
+    script = resources.path("completions", {"bash": "letme.bash", "zsh": "_letme", "fish": "letme.fish"}[name])
+    names = ["payments-prod-00017", "prod-eu", "search-prd", "example1", "xprdx", "PRD-upper"]
+    result = subprocess.run([*RANKING[name], str(script), "prd", *names], capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["PRD-upper", "search-prd", "xprdx", "payments-prod-00017", "prod-eu"]
