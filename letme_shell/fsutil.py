@@ -10,9 +10,7 @@ profiles in a read-modify-write.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +34,8 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     target = real_path(path)
     if target.is_dir():
         raise LetmeError(f"{target} is a directory, not a file", "move it aside and try again")
+    import tempfile  # here, not at import: the cached `use` path never writes (tempfile pulls random, shutil)
+
     try:
         ensure_private_dir(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -78,6 +78,8 @@ def read_bytes(path: Path) -> bytes | None:
 
 
 def lock_path(target: Path) -> Path:
+    import hashlib
+
     digest = hashlib.sha256(str(real_path(target).absolute()).encode()).hexdigest()[:16]
     return paths.cache_dir() / "locks" / f"{target.name}-{digest}.lock"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import sys
 
 from letme_shell import awsfiles, validate
@@ -27,6 +26,8 @@ def letme_command() -> list[str]:
     argv0 = sys.argv[0]
     if os.path.basename(argv0) == "letme" and os.path.isfile(argv0):
         return [os.path.abspath(argv0)]
+    import shutil  # only when not started as `letme`: shutil costs ~3 ms at start-up
+
     found = shutil.which("letme")
     return [found] if found else [sys.executable, "-m", "letme_shell"]
 
