@@ -40,5 +40,6 @@ def is_mfa_arn(value: object) -> bool:
 def printable(value: object, limit: int = 60) -> str:
     """Untrusted text made safe to show in one terminal line (no escapes, no newlines)."""
     text = repr(value) if not isinstance(value, str) else value
-    shown = "".join(ch if ch.isprintable() else "?" for ch in text)
+    # The per-character pass only when needed: `letme list` shows 10,000 descriptions.
+    shown = text if text.isprintable() else "".join(ch if ch.isprintable() else "?" for ch in text)
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
