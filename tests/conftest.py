@@ -150,3 +150,18 @@ def proxied(sandbox: Sandbox, sts_proxy: object) -> Iterator[Sandbox]:
     sandbox.env["AWS_ENDPOINT_URL"] = sts_proxy.endpoint  # type: ignore[attr-defined]
     yield sandbox
     sts_proxy.clear()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def catalog_template(tmp_path_factory: pytest.TempPathFactory, org: sampleorg.Org) -> Path:
+    """One real `letme init` per session; its catalog cache directory, to copy into sandboxes."""
+    box = Sandbox(tmp_path_factory.mktemp("catalog-template") / "home", org)
+    box.ok("init")
+    return box.home / ".cache" / "letme" / "catalog"
+
+
+@pytest.fixture
+def catalogued(sandbox: Sandbox, catalog_template: Path) -> Sandbox:
+    """Like `initialised`, without paying for a `letme init` per test (the cache is the session's copy)."""
+    shutil.copytree(catalog_template, sandbox.home / ".cache" / "letme" / "catalog")
+    return sandbox

@@ -57,26 +57,26 @@ def parsed(path: Path) -> configparser.RawConfigParser:
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
-def test_every_other_byte_is_kept(initialised: Sandbox, newline: str) -> None:
-    creds_before, config_before = write_hand_files(initialised, newline)
-    result = detached(initialised, "obtain", "example1", "--mfa-code", "123456")
+def test_every_other_byte_is_kept(catalogued: Sandbox, newline: str) -> None:
+    creds_before, config_before = write_hand_files(catalogued, newline)
+    result = detached(catalogued, "obtain", "example1", "--mfa-code", "123456")
     assert result.returncode == 0, result.stderr
-    creds_after = initialised.credentials_file.read_bytes()
-    config_after = initialised.config_file.read_bytes()
+    creds_after = catalogued.credentials_file.read_bytes()
+    config_after = catalogued.config_file.read_bytes()
     # The hand-written part is a byte-for-byte prefix; letme's section follows, in the file's line ending.
     assert creds_after.startswith(creds_before) and config_after.startswith(config_before)
     added = creds_after[len(creds_before):].decode()
     assert added.startswith(newline) and "[example1]" in added
     assert added.count("\n") == added.count(newline.encode().decode())  # no mixed endings
-    section = parsed(initialised.credentials_file)["example1"]
+    section = parsed(catalogued.credentials_file)["example1"]
     assert section["aws_session_token"] and RFC3339_UTC.fullmatch(section["x_security_token_expires"])
-    assert parsed(initialised.config_file)["profile example1"]["region"] == "eu-west-1"
+    assert parsed(catalogued.config_file)["profile example1"]["region"] == "eu-west-1"
 
     # A second account and a renewal: the hand-written bytes still lead, example1 is replaced in place.
-    assert detached(initialised, "obtain", "example2", "--mfa-code", "123456").returncode == 0
+    assert detached(catalogued, "obtain", "example2", "--mfa-code", "123456").returncode == 0
     old_key = section["aws_access_key_id"]
-    assert detached(initialised, "obtain", "example1", "--renew").returncode == 0
-    creds_now = initialised.credentials_file.read_bytes()
+    assert detached(catalogued, "obtain", "example1", "--renew").returncode == 0
+    creds_now = catalogued.credentials_file.read_bytes()
     assert creds_now.startswith(creds_before)
     text = creds_now.decode()
     assert text.index("[example1]") < text.index("[example2]")
@@ -84,116 +84,116 @@ def test_every_other_byte_is_kept(initialised: Sandbox, newline: str) -> None:
 
     # And removing both gives back the original files (plus the newline the last line lacked).
     for name in ("example1", "example2"):
-        assert detached(initialised, "remove", name).returncode == 0
-    assert initialised.credentials_file.read_bytes() == creds_before + newline.encode()
-    assert initialised.config_file.read_bytes() == config_before + newline.encode()
+        assert detached(catalogued, "remove", name).returncode == 0
+    assert catalogued.credentials_file.read_bytes() == creds_before + newline.encode()
+    assert catalogued.config_file.read_bytes() == config_before + newline.encode()
 
 
-def test_files_are_private_and_no_temporaries_remain(initialised: Sandbox) -> None:
-    initialised.credentials_file.chmod(0o644)
-    assert detached(initialised, "obtain", "example1", "--mfa-code", "123456").returncode == 0
-    for path in (initialised.credentials_file, initialised.config_file):
+def test_files_are_private_and_no_temporaries_remain(catalogued: Sandbox) -> None:
+    catalogued.credentials_file.chmod(0o644)
+    assert detached(catalogued, "obtain", "example1", "--mfa-code", "123456").returncode == 0
+    for path in (catalogued.credentials_file, catalogued.config_file):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert sorted(p.name for p in initialised.credentials_file.parent.iterdir()) == ["config", "credentials"]
-    cache = initialised.home / ".cache" / "letme" / "credentials" / "general"
+    assert sorted(p.name for p in catalogued.credentials_file.parent.iterdir()) == ["config", "credentials"]
+    cache = catalogued.home / ".cache" / "letme" / "credentials" / "general"
     for entry in cache.iterdir():
         assert stat.S_IMODE(entry.stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize("where", ["credentials", "config"])
-def test_hand_written_profile_is_never_overwritten_without_force(initialised: Sandbox, where: str) -> None:
+def test_hand_written_profile_is_never_overwritten_without_force(catalogued: Sandbox, where: str) -> None:
     if where == "credentials":
-        with initialised.credentials_file.open("a") as fh:
+        with catalogued.credentials_file.open("a") as fh:
             fh.write("\n[example1]\naws_access_key_id = AKIAMINE\naws_secret_access_key = mine\n")
     else:
-        with initialised.config_file.open("a") as fh:
+        with catalogued.config_file.open("a") as fh:
             fh.write("\n[profile example1]\nregion = sa-east-1\n")
-    before = (initialised.credentials_file.read_bytes(), initialised.config_file.read_bytes())
-    refused = detached(initialised, "obtain", "example1", "--mfa-code", "123456")
+    before = (catalogued.credentials_file.read_bytes(), catalogued.config_file.read_bytes())
+    refused = detached(catalogued, "obtain", "example1", "--mfa-code", "123456")
     assert refused.returncode == 1
     assert "was not written by letme" in refused.stderr and "--force" in refused.stderr
     assert "Traceback" not in refused.stderr
     # Neither file changed: the check happens before either is touched.
-    assert (initialised.credentials_file.read_bytes(), initialised.config_file.read_bytes()) == before
+    assert (catalogued.credentials_file.read_bytes(), catalogued.config_file.read_bytes()) == before
     # remove refuses too.
-    assert detached(initialised, "remove", "example1").returncode == 1
-    assert (initialised.credentials_file.read_bytes(), initialised.config_file.read_bytes()) == before
+    assert detached(catalogued, "remove", "example1").returncode == 1
+    assert (catalogued.credentials_file.read_bytes(), catalogued.config_file.read_bytes()) == before
 
-    forced = detached(initialised, "obtain", "example1", "--force")
+    forced = detached(catalogued, "obtain", "example1", "--force")
     assert forced.returncode == 0, forced.stderr
-    creds = parsed(initialised.credentials_file)
+    creds = parsed(catalogued.credentials_file)
     assert creds["example1"]["aws_access_key_id"] != "AKIAMINE"
     assert creds["example1"]["manager"] == "letme"
-    assert parsed(initialised.config_file)["profile example1"]["region"] == "eu-west-1"
+    assert parsed(catalogued.config_file)["profile example1"]["region"] == "eu-west-1"
 
 
-def test_aws_file_variables_are_honoured(initialised: Sandbox, tmp_path: Path) -> None:
+def test_aws_file_variables_are_honoured(catalogued: Sandbox, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     creds, conf = elsewhere / "creds.ini", elsewhere / "conf.ini"
-    creds.write_bytes(initialised.credentials_file.read_bytes())
-    default_before = (initialised.credentials_file.read_bytes(), initialised.config_file.read_bytes())
+    creds.write_bytes(catalogued.credentials_file.read_bytes())
+    default_before = (catalogued.credentials_file.read_bytes(), catalogued.config_file.read_bytes())
     env = {"AWS_SHARED_CREDENTIALS_FILE": str(creds), "AWS_CONFIG_FILE": str(conf)}
-    result = detached(initialised, "obtain", "example1", "--mfa-code", "123456", env=env)
+    result = detached(catalogued, "obtain", "example1", "--mfa-code", "123456", env=env)
     assert result.returncode == 0, result.stderr
     assert "example1" in parsed(creds) and "profile example1" in parsed(conf)
-    assert (initialised.credentials_file.read_bytes(), initialised.config_file.read_bytes()) == default_before
+    assert (catalogued.credentials_file.read_bytes(), catalogued.config_file.read_bytes()) == default_before
 
 
-def test_symlinked_credentials_file_stays_a_link(initialised: Sandbox, tmp_path: Path) -> None:
+def test_symlinked_credentials_file_stays_a_link(catalogued: Sandbox, tmp_path: Path) -> None:
     dotfiles = tmp_path / "dotfiles"
     dotfiles.mkdir()
     real = dotfiles / "aws-credentials"
-    real.write_bytes(initialised.credentials_file.read_bytes())
-    initialised.credentials_file.unlink()
-    initialised.credentials_file.symlink_to(real)
-    assert detached(initialised, "obtain", "example1", "--mfa-code", "123456").returncode == 0
-    assert initialised.credentials_file.is_symlink()
+    real.write_bytes(catalogued.credentials_file.read_bytes())
+    catalogued.credentials_file.unlink()
+    catalogued.credentials_file.symlink_to(real)
+    assert detached(catalogued, "obtain", "example1", "--mfa-code", "123456").returncode == 0
+    assert catalogued.credentials_file.is_symlink()
     assert "[example1]" in real.read_text()
 
 
-def test_remove_takes_only_that_accounts_profiles_and_cache(initialised: Sandbox) -> None:
-    creds_before, config_before = write_hand_files(initialised)
+def test_remove_takes_only_that_accounts_profiles_and_cache(catalogued: Sandbox) -> None:
+    creds_before, config_before = write_hand_files(catalogued)
     for name in ("example1", "example2"):
-        assert detached(initialised, "obtain", name, "--mfa-code", "123456").returncode == 0
-    cache = initialised.home / ".cache" / "letme" / "credentials" / "general"
+        assert detached(catalogued, "obtain", name, "--mfa-code", "123456").returncode == 0
+    cache = catalogued.home / ".cache" / "letme" / "credentials" / "general"
     assert (cache / "example1.json").exists() and (cache / "example2.json").exists()
-    result = detached(initialised, "remove", "example1")
+    result = detached(catalogued, "remove", "example1")
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
-    creds, conf = parsed(initialised.credentials_file), parsed(initialised.config_file)
+    creds, conf = parsed(catalogued.credentials_file), parsed(catalogued.config_file)
     assert "example1" not in creds and "profile example1" not in conf
     assert "example2" in creds and "profile example2" in conf
     assert not (cache / "example1.json").exists() and (cache / "example2.json").exists()
     assert (cache / "_mfa-session.json").exists()
-    assert initialised.credentials_file.read_bytes().startswith(creds_before)
-    assert initialised.config_file.read_bytes().startswith(config_before)
-    again = detached(initialised, "remove", "example1")
+    assert catalogued.credentials_file.read_bytes().startswith(creds_before)
+    assert catalogued.config_file.read_bytes().startswith(config_before)
+    again = detached(catalogued, "remove", "example1")
     assert again.returncode == 1 and "nothing stored" in again.stderr
 
 
-def test_concurrent_obtains_lose_no_profile(initialised: Sandbox) -> None:
+def test_concurrent_obtains_lose_no_profile(catalogued: Sandbox) -> None:
     # The first call makes the MFA session; then four writers race on the same two files.
-    assert detached(initialised, "obtain", "example1", "--mfa-code", "123456").returncode == 0
-    names = [n for n in initialised.org.names if n.startswith(("payments", "search"))][:4]
-    procs = [subprocess.Popen([LETME, "obtain", name], env=initialised.env, stdout=subprocess.PIPE,
+    assert detached(catalogued, "obtain", "example1", "--mfa-code", "123456").returncode == 0
+    names = [n for n in catalogued.org.names if n.startswith(("payments", "search"))][:4]
+    procs = [subprocess.Popen([LETME, "obtain", name], env=catalogued.env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, start_new_session=True, stdin=subprocess.DEVNULL)
              for name in names]
     for proc in procs:
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err.decode()
-    creds, conf = parsed(initialised.credentials_file), parsed(initialised.config_file)
+    creds, conf = parsed(catalogued.credentials_file), parsed(catalogued.config_file)
     for name in ["example1", *names]:
         assert name in creds and f"profile {name}" in conf
 
 
-def test_a_file_the_sdk_cannot_read_is_left_alone(initialised: Sandbox) -> None:
-    with initialised.credentials_file.open("a") as fh:
+def test_a_file_the_sdk_cannot_read_is_left_alone(catalogued: Sandbox) -> None:
+    with catalogued.credentials_file.open("a") as fh:
         fh.write("\n[default]\naws_access_key_id = duplicate\n")
-    before = initialised.credentials_file.read_bytes()
-    result = detached(initialised, "obtain", "example1", "--mfa-code", "123456")
+    before = catalogued.credentials_file.read_bytes()
+    result = detached(catalogued, "obtain", "example1", "--mfa-code", "123456")
     assert result.returncode == 1
     assert "letme: error:" in result.stderr and "Traceback" not in result.stderr
-    assert str(initialised.credentials_file) in result.stderr or "[default]" in result.stderr
-    assert initialised.credentials_file.read_bytes() == before
-    assert os.access(initialised.credentials_file, os.R_OK)
+    assert str(catalogued.credentials_file) in result.stderr or "[default]" in result.stderr
+    assert catalogued.credentials_file.read_bytes() == before
+    assert os.access(catalogued.credentials_file, os.R_OK)

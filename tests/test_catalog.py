@@ -134,27 +134,27 @@ def test_list_without_cache_says_to_init(sandbox: Sandbox) -> None:
     assert "run 'letme init'" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_list_filter_and_json(initialised: Sandbox, recorder: Recorder) -> None:
-    table = detached(initialised, "list", "ex1")
+def test_list_filter_and_json(catalogued: Sandbox, recorder: Recorder) -> None:
+    table = detached(catalogued, "list", "ex1")
     assert table.returncode == 0, table.stderr
     rows = table.stdout.splitlines()
     assert rows[0].split()[:2] == ["NAME", "ID"] and rows[1].split()[0] == "example1"
     assert "accounts in context" in table.stderr  # the summary is a message, not a result
-    data = json.loads(detached(initialised, "list", "example", "--json").stdout)
+    data = json.loads(detached(catalogued, "list", "example", "--json").stdout)
     assert [a["name"] for a in data][:2] == ["example1", "example2"]
     assert data[0] == {"name": "example1", "id": "100000000001", "description": "Example account, one role",
                        "regions": ["eu-west-1", "us-east-1"], "roles": ["arn:aws:iam::100000000001:role/letme-target"],
                        "tags": []}
-    prod = detached(initialised, "list", "--tag", "prod", "--names").stdout.split()
+    prod = detached(catalogued, "list", "--tag", "prod", "--names").stdout.split()
     assert "prod-eu" in prod and "example1" not in prod
-    assert detached(initialised, "list", "zzzzqqq", "--json").stdout.strip() == "[]"
+    assert detached(catalogued, "list", "zzzzqqq", "--json").stdout.strip() == "[]"
     assert ddb_targets(recorder) == []  # list never reaches DynamoDB
 
 
-def test_init_again_replaces_the_cache(initialised: Sandbox) -> None:
-    names = initialised.home / ".cache" / "letme" / "catalog" / "general" / "names"
+def test_init_again_replaces_the_cache(catalogued: Sandbox) -> None:
+    names = catalogued.home / ".cache" / "letme" / "catalog" / "general" / "names"
     names.write_text("stale\n")
-    assert detached(initialised, "init").returncode == 0
+    assert detached(catalogued, "init").returncode == 0
     assert "stale" not in names.read_text().split()
-    removed = detached(initialised, "init", "--remove")
+    removed = detached(catalogued, "init", "--remove")
     assert removed.returncode == 0 and not names.exists()

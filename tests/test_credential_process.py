@@ -22,24 +22,24 @@ def check_document(text: str) -> dict[str, object]:
     return data
 
 
-def test_cached_credentials_come_back_without_sts(initialised: Sandbox, recorder: Recorder) -> None:
-    first = detached(initialised, "credential-process", "example2", "--mfa-code", "123456")
+def test_cached_credentials_come_back_without_sts(catalogued: Sandbox, recorder: Recorder) -> None:
+    first = detached(catalogued, "credential-process", "example2", "--mfa-code", "123456")
     assert first.returncode == 0, first.stderr
     doc = check_document(first.stdout)
     assert first.stdout.count("\n") == 1  # one line: the JSON, nothing else
-    again = detached(initialised, "credential-process", "example2")
+    again = detached(catalogued, "credential-process", "example2")
     assert again.returncode == 0, again.stderr
     assert check_document(again.stdout) == doc
     assert again.stderr == ""
     assert len(recorder.actions("AssumeRole")) == 3 and len(recorder.actions("GetSessionToken")) == 1
-    cache = json.loads((initialised.home / ".cache/letme/credentials/general/example2.json").read_text())
+    cache = json.loads((catalogued.home / ".cache/letme/credentials/general/example2.json").read_text())
     assert cache["credentials"]["AccessKeyId"] == doc["AccessKeyId"]
 
 
-def test_mfa_prompt_goes_to_the_terminal_and_stdout_holds_only_json(initialised: Sandbox, tmp_path: Path) -> None:
+def test_mfa_prompt_goes_to_the_terminal_and_stdout_holds_only_json(catalogued: Sandbox, tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     command = f"{shlex.quote(LETME)} credential-process example1 > {shlex.quote(str(out))}"
-    child = pexpect.spawn("bash", ["--norc", "--noprofile", "-c", command], env=initialised.env,
+    child = pexpect.spawn("bash", ["--norc", "--noprofile", "-c", command], env=catalogued.env,
                           encoding="utf-8", timeout=30)
     child.expect("MFA code: ")
     child.sendline("123456")
@@ -51,16 +51,16 @@ def test_mfa_prompt_goes_to_the_terminal_and_stdout_holds_only_json(initialised:
     assert "AccessKeyId" not in terminal  # the secret went to stdout only
 
 
-def test_mfa_needed_with_no_terminal_exits_4(initialised: Sandbox) -> None:
-    result = detached(initialised, "credential-process", "example1")
+def test_mfa_needed_with_no_terminal_exits_4(catalogued: Sandbox) -> None:
+    result = detached(catalogued, "credential-process", "example1")
     assert result.returncode == 4
     assert result.stdout == ""
     assert "no terminal" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_concurrent_cold_calls_make_one_role_chain(initialised: Sandbox, recorder: Recorder) -> None:
-    assert detached(initialised, "obtain", "example1", "--mfa-code", "123456").returncode == 0  # the MFA session
-    procs = [subprocess.Popen([LETME, "credential-process", "example2"], env=initialised.env, stdout=subprocess.PIPE,
+def test_concurrent_cold_calls_make_one_role_chain(catalogued: Sandbox, recorder: Recorder) -> None:
+    assert detached(catalogued, "obtain", "example1", "--mfa-code", "123456").returncode == 0  # the MFA session
+    procs = [subprocess.Popen([LETME, "credential-process", "example2"], env=catalogued.env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, start_new_session=True, stdin=subprocess.DEVNULL)
              for _ in range(6)]
     docs = []
@@ -79,12 +79,12 @@ SDK_CHILD = textwrap.dedent("""
 """)
 
 
-def test_a_real_sdk_uses_letme_as_its_credential_process(initialised: Sandbox) -> None:
-    assert detached(initialised, "obtain", "example1", "--mfa-code", "123456").returncode == 0  # MFA session
-    with initialised.config_file.open("a") as fh:
+def test_a_real_sdk_uses_letme_as_its_credential_process(catalogued: Sandbox) -> None:
+    assert detached(catalogued, "obtain", "example1", "--mfa-code", "123456").returncode == 0  # MFA session
+    with catalogued.config_file.open("a") as fh:
         fh.write(f"\n[profile via-letme]\nregion = eu-west-1\n"
                  f"credential_process = {shlex.quote(LETME)} credential-process example2\n")
-    env = {**initialised.env, "AWS_PROFILE": "via-letme"}
+    env = {**catalogued.env, "AWS_PROFILE": "via-letme"}
     result = subprocess.run([sys.executable, "-c", SDK_CHILD], env=env, capture_output=True, text=True,
                             timeout=60, start_new_session=True, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
@@ -92,9 +92,9 @@ def test_a_real_sdk_uses_letme_as_its_credential_process(initialised: Sandbox) -
     assert ":assumed-role/letme-target/example2-letme-session" in identity["Arn"], identity
 
 
-def test_obtain_and_credential_process_share_the_cache(initialised: Sandbox, recorder: Recorder) -> None:
-    assert detached(initialised, "obtain", "example1", "--mfa-code", "123456").returncode == 0
-    doc = check_document(detached(initialised, "credential-process", "example1").stdout)
+def test_obtain_and_credential_process_share_the_cache(catalogued: Sandbox, recorder: Recorder) -> None:
+    assert detached(catalogued, "obtain", "example1", "--mfa-code", "123456").returncode == 0
+    doc = check_document(detached(catalogued, "credential-process", "example1").stdout)
     assert len(recorder.actions("AssumeRole")) == 1
-    section = initialised.credentials_file.read_text()
+    section = catalogued.credentials_file.read_text()
     assert f"aws_access_key_id = {doc['AccessKeyId']}" in section

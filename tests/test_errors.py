@@ -7,6 +7,7 @@ real AWS sends (moto itself accepts any MFA code and every permitted role).
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import time
 from pathlib import Path
@@ -16,6 +17,13 @@ import pytest
 import stsproxy
 from conftest import Sandbox
 from test_obtain import detached, hop_roles, set_config
+
+
+@pytest.fixture
+def proxied(proxied: Sandbox, catalog_template: Path) -> Sandbox:
+    """The STS-proxied sandbox with the session's catalog cache (as after `letme init`)."""
+    shutil.copytree(catalog_template, proxied.home / ".cache" / "letme" / "catalog")
+    return proxied
 
 
 def assert_one_error(stderr: str, *needles: str) -> None:
@@ -37,8 +45,8 @@ def account_cache(sandbox: Sandbox, name: str) -> Path:
     return sandbox.home / ".cache" / "letme" / "credentials" / "general" / f"{name}.json"
 
 
-def test_unknown_account_suggests_close_names(initialised: Sandbox) -> None:
-    result = detached(initialised, "obtain", "exmple1")
+def test_unknown_account_suggests_close_names(catalogued: Sandbox) -> None:
+    result = detached(catalogued, "obtain", "exmple1")
     assert result.returncode != 0
     assert_one_error(result.stderr, "unknown account 'exmple1'", "did you mean", "example1")
     assert result.stdout == ""
@@ -56,14 +64,13 @@ def test_unsafe_account_name_is_refused_before_any_request(sandbox: Sandbox) -> 
     assert_one_error(result.stderr, "not a valid account name")
 
 
-def test_malformed_mfa_code_is_a_usage_error(initialised: Sandbox) -> None:
-    result = detached(initialised, "obtain", "example1", "--mfa-code", "12ab")
+def test_malformed_mfa_code_is_a_usage_error(catalogued: Sandbox) -> None:
+    result = detached(catalogued, "obtain", "example1", "--mfa-code", "12ab")
     assert result.returncode == 2
     assert_one_error(result.stderr, "6 digits")
 
 
 def test_wrong_mfa_code_without_terminal(proxied: Sandbox, sts_proxy: stsproxy.StsProxy) -> None:
-    proxied.ok("init")
     before = snapshot(proxied)
     sts_proxy.add(stsproxy.bad_mfa("000000"))
     result = detached(proxied, "obtain", "example1", "--mfa-code", "000000")
@@ -82,7 +89,6 @@ def spawn(sandbox: Sandbox, *args: str) -> pexpect.spawn:
 
 
 def test_wrong_mfa_code_is_asked_again_on_the_terminal(proxied: Sandbox, sts_proxy: stsproxy.StsProxy) -> None:
-    proxied.ok("init")
     sts_proxy.add(stsproxy.bad_mfa("000000"))
     child = spawn(proxied, "obtain", "example1")
     child.expect("MFA code: ")
@@ -98,7 +104,6 @@ def test_wrong_mfa_code_is_asked_again_on_the_terminal(proxied: Sandbox, sts_pro
 
 
 def test_three_wrong_codes_give_up(proxied: Sandbox, sts_proxy: stsproxy.StsProxy) -> None:
-    proxied.ok("init")
     before = snapshot(proxied)
     sts_proxy.add(stsproxy.bad_mfa("000000"))
     child = spawn(proxied, "obtain", "example1")
@@ -115,7 +120,6 @@ def test_three_wrong_codes_give_up(proxied: Sandbox, sts_proxy: stsproxy.StsProx
 
 
 def test_access_denied_at_hop_2_names_the_hop_and_role(proxied: Sandbox, sts_proxy: stsproxy.StsProxy) -> None:
-    proxied.ok("init")
     before = snapshot(proxied)
     hop2 = hop_roles(2, 3)[1]
     sts_proxy.add(stsproxy.denied(hop2))
@@ -131,7 +135,6 @@ def test_access_denied_at_hop_2_names_the_hop_and_role(proxied: Sandbox, sts_pro
 
 def test_persistent_throttling_is_retried_a_bounded_number_of_times(proxied: Sandbox,
                                                                      sts_proxy: stsproxy.StsProxy) -> None:
-    proxied.ok("init")
     sts_proxy.add(stsproxy.throttled("AssumeRole"))
     started = time.monotonic()
     result = detached(proxied, "obtain", "example1", "--mfa-code", "123456")
@@ -142,7 +145,6 @@ def test_persistent_throttling_is_retried_a_bounded_number_of_times(proxied: San
 
 
 def test_one_throttle_is_absorbed_by_the_retry(proxied: Sandbox, sts_proxy: stsproxy.StsProxy) -> None:
-    proxied.ok("init")
     sts_proxy.add(stsproxy.throttled("AssumeRole", times=1))
     result = detached(proxied, "obtain", "example1", "--mfa-code", "123456")
     assert result.returncode == 0, result.stderr
@@ -151,7 +153,6 @@ def test_one_throttle_is_absorbed_by_the_retry(proxied: Sandbox, sts_proxy: stsp
 
 def test_throttled_mfa_session_does_not_ask_for_another_code(proxied: Sandbox,
                                                               sts_proxy: stsproxy.StsProxy) -> None:
-    proxied.ok("init")
     sts_proxy.add(stsproxy.throttled("GetSessionToken"))
     result = detached(proxied, "obtain", "example1", "--mfa-code", "123456")
     assert result.returncode == 1
@@ -160,7 +161,6 @@ def test_throttled_mfa_session_does_not_ask_for_another_code(proxied: Sandbox,
 
 
 def test_expired_source_keys(proxied: Sandbox, sts_proxy: stsproxy.StsProxy) -> None:
-    proxied.ok("init")
     before = snapshot(proxied)
     sts_proxy.add(stsproxy.expired("GetSessionToken"))
     result = detached(proxied, "obtain", "example1", "--mfa-code", "123456")
@@ -170,7 +170,6 @@ def test_expired_source_keys(proxied: Sandbox, sts_proxy: stsproxy.StsProxy) -> 
 
 
 def test_expired_source_keys_on_init_keep_the_old_cache(proxied: Sandbox, sts_proxy: stsproxy.StsProxy) -> None:
-    proxied.ok("init")
     names = (proxied.home / ".cache" / "letme" / "catalog" / "general" / "names").read_bytes()
     sts_proxy.add(stsproxy.Rule("Scan", 400, "ExpiredTokenException", "The security token included in the "
                                 "request is expired", json_error=True))
@@ -205,37 +204,37 @@ def test_unreachable_endpoint_fails_in_bounded_time(sandbox: Sandbox, command: t
     assert snapshot(sandbox) == before
 
 
-def test_corrupt_catalog_cache_is_ignored_with_a_warning_and_rebuilt(initialised: Sandbox) -> None:
-    cache = initialised.home / ".cache" / "letme" / "catalog" / "general" / "accounts.jsonl"
+def test_corrupt_catalog_cache_is_ignored_with_a_warning_and_rebuilt(catalogued: Sandbox) -> None:
+    cache = catalogued.home / ".cache" / "letme" / "catalog" / "general" / "accounts.jsonl"
     cache.write_bytes(b"\x00garbage{{{\n")
-    listed = detached(initialised, "list")
+    listed = detached(catalogued, "list")
     assert listed.returncode != 0
     assert "warning: ignoring the unreadable catalog cache" in listed.stderr
     assert_one_error(listed.stderr, "letme init")
     # obtain still works: it reads the one item from DynamoDB.
-    obtained = detached(initialised, "obtain", "example1", "--mfa-code", "123456")
+    obtained = detached(catalogued, "obtain", "example1", "--mfa-code", "123456")
     assert obtained.returncode == 0, obtained.stderr
     assert "warning" in obtained.stderr
-    assert detached(initialised, "init").returncode == 0
+    assert detached(catalogued, "init").returncode == 0
     assert cache.read_bytes().startswith(b'{"letme_catalog":')
-    assert "example1" in detached(initialised, "list", "--names").stdout
+    assert "example1" in detached(catalogued, "list", "--names").stdout
 
 
-def test_truncated_catalog_line_does_not_crash(initialised: Sandbox) -> None:
-    cache = initialised.home / ".cache" / "letme" / "catalog" / "general" / "accounts.jsonl"
+def test_truncated_catalog_line_does_not_crash(catalogued: Sandbox) -> None:
+    cache = catalogued.home / ".cache" / "letme" / "catalog" / "general" / "accounts.jsonl"
     data = cache.read_bytes()
     cache.write_bytes(data[: data.index(b'"example2"') + 20])  # cut mid-record
-    result = detached(initialised, "list", "--json")
+    result = detached(catalogued, "list", "--json")
     assert result.returncode == 0, result.stderr
     names = [a["name"] for a in json.loads(result.stdout)]
     assert "example1" in names and "example2" not in names
 
 
-def test_corrupt_credential_cache_is_replaced(initialised: Sandbox) -> None:
-    assert detached(initialised, "obtain", "example1", "--mfa-code", "123456").returncode == 0
-    entry = account_cache(initialised, "example1")
+def test_corrupt_credential_cache_is_replaced(catalogued: Sandbox) -> None:
+    assert detached(catalogued, "obtain", "example1", "--mfa-code", "123456").returncode == 0
+    entry = account_cache(catalogued, "example1")
     entry.write_text('{"version": 1, "fingerprint": ')
-    result = detached(initialised, "credential-process", "example1")
+    result = detached(catalogued, "credential-process", "example1")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["Version"] == 1
     assert "warning" in result.stderr and str(entry) in result.stderr

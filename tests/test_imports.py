@@ -37,15 +37,15 @@ def heavy_imports(sandbox: Sandbox, *args: str) -> tuple[list[str], subprocess.C
     return json.loads(marker[-1][len("HEAVY="):]), result
 
 
-def test_cold_obtain_does_import_boto3(initialised: Sandbox) -> None:
-    heavy, result = heavy_imports(initialised, "obtain", "example1", "--mfa-code", "123456")
+def test_cold_obtain_does_import_boto3(catalogued: Sandbox) -> None:
+    heavy, result = heavy_imports(catalogued, "obtain", "example1", "--mfa-code", "123456")
     assert result.returncode == 0, result.stderr
     assert "boto3" in heavy  # the check sees imports when there are some
 
 
-def test_cached_credential_process_imports_nothing_heavy(initialised: Sandbox) -> None:
-    heavy_imports(initialised, "obtain", "example1", "--mfa-code", "123456")
-    heavy, result = heavy_imports(initialised, "credential-process", "example1")
+def test_cached_credential_process_imports_nothing_heavy(catalogued: Sandbox) -> None:
+    heavy_imports(catalogued, "obtain", "example1", "--mfa-code", "123456")
+    heavy, result = heavy_imports(catalogued, "credential-process", "example1")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["Version"] == 1
     assert heavy == []
@@ -53,21 +53,21 @@ def test_cached_credential_process_imports_nothing_heavy(initialised: Sandbox) -
 
 @pytest.mark.parametrize("args", [("list",), ("list", "ex", "--json"), ("list", "--names"), ("config", "list"),
                                   ("version",)])
-def test_list_and_config_import_nothing_heavy(initialised: Sandbox, args: tuple[str, ...]) -> None:
-    heavy, result = heavy_imports(initialised, *args)
+def test_list_and_config_import_nothing_heavy(catalogued: Sandbox, args: tuple[str, ...]) -> None:
+    heavy, result = heavy_imports(catalogued, *args)
     assert result.returncode == 0, result.stderr
     assert heavy == []
 
 
-def test_unknown_account_with_a_cache_imports_nothing_heavy(initialised: Sandbox) -> None:
-    heavy, result = heavy_imports(initialised, "credential-process", "exmple1")
+def test_unknown_account_with_a_cache_imports_nothing_heavy(catalogued: Sandbox) -> None:
+    heavy, result = heavy_imports(catalogued, "credential-process", "exmple1")
     assert result.returncode == 1 and "did you mean" in result.stderr
     assert heavy == []
 
 
 @pytest.mark.skipif(importlib.util.find_spec("letme_shell.commands.use") is None, reason="`use` not built yet")
-def test_cached_use_imports_nothing_heavy(initialised: Sandbox) -> None:
-    heavy_imports(initialised, "obtain", "example1", "--mfa-code", "123456")
-    heavy, result = heavy_imports(initialised, "use", "example1", "--shell", "bash")
+def test_cached_use_imports_nothing_heavy(catalogued: Sandbox) -> None:
+    heavy_imports(catalogued, "obtain", "example1", "--mfa-code", "123456")
+    heavy, result = heavy_imports(catalogued, "use", "example1", "--shell", "bash")
     assert result.returncode == 0, result.stderr
     assert heavy == []

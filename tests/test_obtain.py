@@ -89,8 +89,8 @@ def hop_roles(account_index: int, hops: int) -> list[str]:
     return [r["S"] for r in item["role"]["L"]]
 
 
-def test_mfa_session_is_made_once_and_reused_for_later_accounts(initialised: Sandbox, recorder: Recorder) -> None:
-    sandbox = initialised
+def test_mfa_session_is_made_once_and_reused_for_later_accounts(catalogued: Sandbox, recorder: Recorder) -> None:
+    sandbox = catalogued
     first = detached(sandbox, "obtain", "example1", "--mfa-code", "123456")
     assert first.returncode == 0, first.stderr
     assert first.stdout == ""  # results only on stdout; obtain's result is the profile
@@ -120,22 +120,22 @@ def test_mfa_session_is_made_once_and_reused_for_later_accounts(initialised: San
     assert creds["default"]["aws_access_key_id"] == sandbox.org.access_key_id  # untouched
 
 
-def test_inline_mfa_alias_is_accepted(initialised: Sandbox, recorder: Recorder) -> None:
-    result = detached(initialised, "obtain", "example1", "--inline-mfa", "654321")
+def test_inline_mfa_alias_is_accepted(catalogued: Sandbox, recorder: Recorder) -> None:
+    result = detached(catalogued, "obtain", "example1", "--inline-mfa", "654321")
     assert result.returncode == 0, result.stderr
     assert recorder.actions("GetSessionToken")[0]["TokenCode"] == "654321"
 
 
-def test_mfa_needed_without_a_terminal_fails_with_exit_4(initialised: Sandbox, recorder: Recorder) -> None:
-    result = detached(initialised, "obtain", "example1")
+def test_mfa_needed_without_a_terminal_fails_with_exit_4(catalogued: Sandbox, recorder: Recorder) -> None:
+    result = detached(catalogued, "obtain", "example1")
     assert result.returncode == 4, result.stderr
     assert "no terminal" in result.stderr and "Traceback" not in result.stderr
     assert recorder.actions("AssumeRole") == []
-    assert "example1" not in initialised.credentials_file.read_text()
+    assert "example1" not in catalogued.credentials_file.read_text()
 
 
-def test_cached_credentials_are_reused_and_renew_asks_sts_again(initialised: Sandbox, recorder: Recorder) -> None:
-    sandbox = initialised
+def test_cached_credentials_are_reused_and_renew_asks_sts_again(catalogued: Sandbox, recorder: Recorder) -> None:
+    sandbox = catalogued
     assert detached(sandbox, "obtain", "example1", "--mfa-code", "123456").returncode == 0
     before = profiles(sandbox)[0]["example1"]["aws_access_key_id"]
     again = detached(sandbox, "obtain", "example1")
@@ -148,43 +148,43 @@ def test_cached_credentials_are_reused_and_renew_asks_sts_again(initialised: San
     assert len(recorder.actions("GetSessionToken")) == 1  # the MFA session is still good
 
 
-def test_credentials_inside_the_refresh_window_are_renewed(initialised: Sandbox, recorder: Recorder) -> None:
+def test_credentials_inside_the_refresh_window_are_renewed(catalogued: Sandbox, recorder: Recorder) -> None:
     # 900 s credentials with a 900 s window are never "fresh": every obtain asks STS.
-    set_config(initialised, session_duration=900, refresh_window=900)
+    set_config(catalogued, session_duration=900, refresh_window=900)
     for _ in range(2):
-        result = detached(initialised, "obtain", "example1", "--mfa-code", "123456")
+        result = detached(catalogued, "obtain", "example1", "--mfa-code", "123456")
         assert result.returncode == 0, result.stderr
     assert len(recorder.actions("AssumeRole")) == 2
     assert len(recorder.actions("GetSessionToken")) == 1
 
 
-def test_long_session_duration_is_capped_for_chained_hops(initialised: Sandbox, recorder: Recorder) -> None:
-    set_config(initialised, session_duration=7200)
-    result = detached(initialised, "obtain", "example2", "--mfa-code", "123456")
+def test_long_session_duration_is_capped_for_chained_hops(catalogued: Sandbox, recorder: Recorder) -> None:
+    set_config(catalogued, session_duration=7200)
+    result = detached(catalogued, "obtain", "example2", "--mfa-code", "123456")
     assert result.returncode == 0, result.stderr
     assert "1 hour" in result.stderr  # the note
     durations = [int(a["DurationSeconds"]) for a in recorder.actions("AssumeRole")]
     assert durations == [7200, 3600, 3600]
 
 
-def test_default_duration_on_every_hop(initialised: Sandbox, recorder: Recorder) -> None:
-    assert detached(initialised, "obtain", "example2", "--mfa-code", "123456").returncode == 0
+def test_default_duration_on_every_hop(catalogued: Sandbox, recorder: Recorder) -> None:
+    assert detached(catalogued, "obtain", "example2", "--mfa-code", "123456").returncode == 0
     assert [int(a["DurationSeconds"]) for a in recorder.actions("AssumeRole")] == [3600, 3600, 3600]
 
 
-def test_session_name_from_config(initialised: Sandbox, recorder: Recorder) -> None:
-    set_config(initialised, session_name="alice-with-letme")
-    assert detached(initialised, "obtain", "example1", "--mfa-code", "123456").returncode == 0
+def test_session_name_from_config(catalogued: Sandbox, recorder: Recorder) -> None:
+    set_config(catalogued, session_name="alice-with-letme")
+    assert detached(catalogued, "obtain", "example1", "--mfa-code", "123456").returncode == 0
     assert recorder.actions("AssumeRole")[0]["RoleSessionName"] == "alice-with-letme"
 
 
-def test_without_mfa_session_the_code_goes_with_the_first_hop(initialised: Sandbox, recorder: Recorder) -> None:
-    set_config(initialised, mfa_session=False)
-    result = detached(initialised, "obtain", "example2", "--mfa-code", "111222")
+def test_without_mfa_session_the_code_goes_with_the_first_hop(catalogued: Sandbox, recorder: Recorder) -> None:
+    set_config(catalogued, mfa_session=False)
+    result = detached(catalogued, "obtain", "example2", "--mfa-code", "111222")
     assert result.returncode == 0, result.stderr
     assert recorder.actions("GetSessionToken") == []
     hops = recorder.actions("AssumeRole")
-    assert hops[0]["SerialNumber"] == initialised.org.mfa_arn and hops[0]["TokenCode"] == "111222"
+    assert hops[0]["SerialNumber"] == catalogued.org.mfa_arn and hops[0]["TokenCode"] == "111222"
     assert all("TokenCode" not in hop for hop in hops[1:])
 
 
@@ -225,27 +225,27 @@ def test_obtain_without_a_catalog_cache_reads_one_item(sandbox: Sandbox, recorde
     assert [a["RoleArn"] for a in recorder.actions("AssumeRole")] == hop_roles(3, 2)
 
 
-def test_obtain_credential_process_prints_version_1_json(initialised: Sandbox) -> None:
-    result = detached(initialised, "obtain", "example1", "--mfa-code", "123456", "--credential-process")
+def test_obtain_credential_process_prints_version_1_json(catalogued: Sandbox) -> None:
+    result = detached(catalogued, "obtain", "example1", "--mfa-code", "123456", "--credential-process")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["Version"] == 1 and data["AccessKeyId"].startswith("ASIA")
     assert RFC3339_UTC.fullmatch(data["Expiration"])
     # The original flag prints; it does not write the profile.
-    assert "[example1]" not in initialised.credentials_file.read_text()
+    assert "[example1]" not in catalogued.credentials_file.read_text()
 
 
-def test_aws_endpoint_url_and_config_endpoint_both_work(initialised: Sandbox, recorder: Recorder) -> None:
+def test_aws_endpoint_url_and_config_endpoint_both_work(catalogued: Sandbox, recorder: Recorder) -> None:
     # The sandbox has both; the config alone must do, and the variable alone must too.
-    env_only = {k: v for k, v in initialised.env.items()}
-    lines = [line for line in initialised.letme_config.read_text().splitlines()
+    env_only = {k: v for k, v in catalogued.env.items()}
+    lines = [line for line in catalogued.letme_config.read_text().splitlines()
              if not line.startswith("endpoint_url")]
-    initialised.letme_config.write_text("\n".join(lines) + "\n")
+    catalogued.letme_config.write_text("\n".join(lines) + "\n")
     result = subprocess.run([LETME, "obtain", "example1", "--mfa-code", "123456"], env=env_only,
                             capture_output=True, text=True, timeout=60, start_new_session=True)
     assert result.returncode == 0, result.stderr
-    set_config(initialised, endpoint_url=initialised.org.endpoint)
-    no_var = {k: v for k, v in initialised.env.items() if k != "AWS_ENDPOINT_URL"}
+    set_config(catalogued, endpoint_url=catalogued.org.endpoint)
+    no_var = {k: v for k, v in catalogued.env.items() if k != "AWS_ENDPOINT_URL"}
     result = subprocess.run([LETME, "obtain", "example2"], env=no_var,
                             capture_output=True, text=True, timeout=60, start_new_session=True)
     assert result.returncode == 0, result.stderr
