@@ -269,7 +269,8 @@ def test_nested_shell_is_explained(initialised):
 
 
 RANKING = {
-    "bash": ["bash", "--norc", "-c", 'source "$1"; shift; __letme_fuzzy "$@"; printf "%s\\n" "${COMPREPLY[@]}"', "bash"],
+    "bash": ["bash", "--norc", "-c",
+             'source "$1"; shift; __letme_fuzzy "$@"; printf "%s\\n" "${COMPREPLY[@]}"', "bash"],
     "zsh": ["zsh", "-f", "-c", 'source "$1"; shift; __letme_fuzzy "$@"; print -rl -- $reply', "zsh"],
     "fish": ["fish", "--no-config", "-c", 'source $argv[1]; __letme_fuzzy $argv[2..-1]'],
 }
