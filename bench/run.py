@@ -366,8 +366,16 @@ def main() -> int:
     return bench(args, with_awsume)
 
 
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
 def bench(args: argparse.Namespace, with_awsume: bool) -> int:
     started = time.perf_counter()
+    load_at_start = load_average()
     sizes = [20] if args.quick else [50, 1000, 10000]
     runs = args.runs or (3 if args.quick else 10)
     timer = Timer(runs, 0 if args.quick else 2, use_hyperfine=not args.no_hyperfine)
@@ -389,6 +397,9 @@ def bench(args: argparse.Namespace, with_awsume: bool) -> int:
         rows, notes = measure(timer, catalogs, python, letme, bindir, with_awsume, runs, shell_n, shell_reps)
     finally:
         server.stop()
+    notes.append(f"Load average (1, 5, 15 min) at start: {load_at_start}; at end: {load_average()} on "
+                 f"{os.cpu_count()} CPUs. Above the CPU count, other processes shared the machine and the "
+                 "medians (and ratios) are inflated; the minima are the better estimate of the unloaded cost.")
     notes.append(f"moto Scan serialiser patched for speed in the bench's server: {patched} "
                  "(moto 5.2's generic serialiser needs ~9 s per 1 MB page).")
     write_report(out, rows, timer.all, notes, args, runs, timer, endpoint, time.perf_counter() - started)
