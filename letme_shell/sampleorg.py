@@ -112,7 +112,13 @@ def seed(endpoint: str, count: int = 40, pad: int = 0, table: str = TABLE,
     iam = _client("iam", endpoint)
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_user(UserName=HUB_USER)
-    key = iam.create_access_key(UserName=HUB_USER)["AccessKey"]
+    try:
+        key = iam.create_access_key(UserName=HUB_USER)["AccessKey"]
+    except iam.exceptions.LimitExceededException:
+        # IAM allows two keys per user; a third seed of one server retires the oldest.
+        oldest = min(iam.list_access_keys(UserName=HUB_USER)["AccessKeyMetadata"], key=lambda k: k["CreateDate"])
+        iam.delete_access_key(UserName=HUB_USER, AccessKeyId=oldest["AccessKeyId"])
+        key = iam.create_access_key(UserName=HUB_USER)["AccessKey"]
     try:
         mfa_arn = iam.create_virtual_mfa_device(VirtualMFADeviceName=HUB_USER)["VirtualMFADevice"]["SerialNumber"]
     except iam.exceptions.EntityAlreadyExistsException:
