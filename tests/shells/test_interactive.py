@@ -1,6 +1,6 @@
 """letme in real interactive bash, zsh and fish (pexpect), with the hook loaded, against moto over HTTP.
 
-Each test gets a sandboxed HOME with the catalog fetched (`initialised`), and
+Each test gets a sandboxed HOME with the catalog fetched (`catalogued`), and
 types what a user would type. Values are read back through files (harness.getenv).
 """
 
@@ -24,12 +24,12 @@ WHOAMI = "python3 -c \"import boto3; print(boto3.client('sts').get_caller_identi
 
 
 @pytest.fixture
-def open_shell(initialised, tmp_path) -> Iterator:
+def open_shell(catalogued, tmp_path) -> Iterator:
     opened: list[Shell] = []
-    (initialised.home / ".zshrc").write_text("")  # a child zsh (letme shell) would run zsh-newuser-install
+    (catalogued.home / ".zshrc").write_text("")  # a child zsh (letme shell) would run zsh-newuser-install
 
     def start(name: str, **kwargs: object) -> Shell:
-        shell = Shell(name, initialised.env, tmp_path / f"work-{name}-{len(opened)}", **kwargs)  # type: ignore[arg-type]
+        shell = Shell(name, catalogued.env, tmp_path / f"work-{name}-{len(opened)}", **kwargs)  # type: ignore[arg-type]
         opened.append(shell)
         return shell
 
@@ -152,12 +152,12 @@ def _wait(sh: Shell, var: str, predicate, seconds: float = 20) -> str | None:
 
 
 @pytest.mark.parametrize("name", SHELLS)
-def test_refresh_happens_before_expiry_in_the_background(name, open_shell, initialised, recorder):
+def test_refresh_happens_before_expiry_in_the_background(name, open_shell, catalogued, recorder):
     sh = open_shell(name)
     assert sh.status(f"letme use example1 --mode env {MFA}", timeout=30) == 0
     old_key = sh.getenv("AWS_ACCESS_KEY_ID")
     # Ten minutes left, inside the 15-minute refresh window: in the cache and in this shell.
-    _age_cache(initialised.home, "example1", 600)
+    _age_cache(catalogued.home, "example1", 600)
     soon = int(time.time()) + 600
     if name == "fish":
         sh.run(f"set -gx LETME_EXPIRES {soon}; set -gx LETME_REFRESH_AT {soon - 900}")
@@ -172,11 +172,11 @@ def test_refresh_happens_before_expiry_in_the_background(name, open_shell, initi
     assert re.fullmatch(r"\[aws:example1 (59m|1h00m)\]", sh.segment() or "")
 
 
-def test_refresh_that_needs_mfa_says_what_to_run_and_never_hangs(open_shell, initialised):
+def test_refresh_that_needs_mfa_says_what_to_run_and_never_hangs(open_shell, catalogued):
     sh = open_shell("bash")
     assert sh.status(f"letme use example1 --mode env {MFA}", timeout=30) == 0
-    _age_cache(initialised.home, "example1", 600)
-    (initialised.home / ".cache" / "letme" / "credentials" / "general" / "_mfa-session.json").unlink()
+    _age_cache(catalogued.home, "example1", 600)
+    (catalogued.home / ".cache" / "letme" / "credentials" / "general" / "_mfa-session.json").unlink()
     soon = int(time.time()) + 600
     sh.run(f"export LETME_EXPIRES={soon} LETME_REFRESH_AT={soon - 900}")
     deadline = time.monotonic() + 20
@@ -205,7 +205,7 @@ def test_prompt_keeps_status_and_installs_once(open_shell):
 def test_prompt_ttl_formats_and_can_be_turned_off(open_shell):
     sh = open_shell("zsh")
     now = int(time.time())
-    sh.run(f"export LETME_ACCOUNT=example1 LETME_EXPIRES={now + 3900}")
+    sh.run(f"export LETME_ACCOUNT=example1 LETME_EXPIRES={now + 3930}")
     assert sh.segment() == "[aws:example1 1h05m]"
     sh.run(f"LETME_EXPIRES={now - 5}")
     assert sh.segment() == "[aws:example1 expired]"
@@ -215,54 +215,54 @@ def test_prompt_ttl_formats_and_can_be_turned_off(open_shell):
     assert sh.segment() is None
 
 
-def test_use_without_the_hook_explains_and_fails(initialised):
-    result = initialised.run("use", "example1", env={"SHELL": "/usr/bin/zsh"})
+def test_use_without_the_hook_explains_and_fails(catalogued):
+    result = catalogued.run("use", "example1", env={"SHELL": "/usr/bin/zsh"})
     assert result.returncode == 2 and result.stdout == ""
     assert "cannot change this shell" in result.stderr
     assert re.search(r'eval "\$\(letme hook (bash|zsh)\)"', result.stderr)
-    scripted = initialised.run("use", "example1", "--shell", "fish", "--mfa-code", "123456")
+    scripted = catalogued.run("use", "example1", "--shell", "fish", "--mfa-code", "123456")
     assert scripted.returncode == 0 and "set -gx AWS_PROFILE 'example1';" in scripted.stdout
 
 
-def test_use_modes_write_the_aws_files(initialised):
+def test_use_modes_write_the_aws_files(catalogued):
     env = {"LETME_HOOK_SHELL": "bash"}
-    initialised.ok("use", "example1", "--mode", "profile", "--mfa-code", "123456", env=env)
-    creds = initialised.credentials_file.read_text()
+    catalogued.ok("use", "example1", "--mode", "profile", "--mfa-code", "123456", env=env)
+    creds = catalogued.credentials_file.read_text()
     assert "[example1]" in creds and "aws_session_token" in creds
-    assert "credential_process" not in initialised.config_file.read_text().split("[profile example1]")[1]
-    out = initialised.ok("use", "example1", env=env).stdout  # process mode: the stale static keys go
+    assert "credential_process" not in catalogued.config_file.read_text().split("[profile example1]")[1]
+    out = catalogued.ok("use", "example1", env=env).stdout  # process mode: the stale static keys go
     assert "export AWS_PROFILE='example1';" in out and "unset AWS_ACCESS_KEY_ID;" in out
-    assert "[example1]" not in initialised.credentials_file.read_text()
-    assert "credential-process example1 --context general" in initialised.config_file.read_text()
-    env_out = initialised.ok("use", "example1", "--mode", "env", env=env).stdout
+    assert "[example1]" not in catalogued.credentials_file.read_text()
+    assert "credential-process example1 --context general" in catalogued.config_file.read_text()
+    env_out = catalogued.ok("use", "example1", "--mode", "env", env=env).stdout
     assert "unset AWS_PROFILE;" in env_out and "export AWS_SESSION_TOKEN=" in env_out
     assert re.search(r"export LETME_EXPIRES='\d+';", env_out)
 
 
-def test_cached_use_imports_no_boto3(initialised):
+def test_cached_use_imports_no_boto3(catalogued):
     env = {"LETME_HOOK_SHELL": "bash"}
-    initialised.ok("use", "example1", "--mfa-code", "123456", env=env)
+    catalogued.ok("use", "example1", "--mfa-code", "123456", env=env)
     code = ("import sys; from letme_shell import cli; rc = cli.main(['use', 'example1']); "
             "bad = [m for m in ('boto3', 'botocore', 'prompt_toolkit') if m in sys.modules]; "
             "sys.stderr.write('IMPORTED:%s\\n' % bad); sys.exit(rc)")
-    result = subprocess.run(["python3", "-c", code], env={**initialised.env, **env}, capture_output=True, text=True)
+    result = subprocess.run(["python3", "-c", code], env={**catalogued.env, **env}, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "IMPORTED:[]" in result.stderr
 
 
-def test_exec_passes_signals_and_keeps_secrets_out_of_argv(initialised):
-    killed = initialised.run("exec", "example1", "--mfa-code", "123456", "--", "sh", "-c", "kill -TERM $$")
+def test_exec_passes_signals_and_keeps_secrets_out_of_argv(catalogued):
+    killed = catalogued.run("exec", "example1", "--mfa-code", "123456", "--", "sh", "-c", "kill -TERM $$")
     assert killed.returncode == -15
-    shown = initialised.ok("exec", "example1", "--", "sh", "-c",
+    shown = catalogued.ok("exec", "example1", "--", "sh", "-c",
                            "tr '\\0' ' ' < /proc/$$/cmdline; echo; printf '%s' \"$AWS_SECRET_ACCESS_KEY\"").stdout
     argv, secret = shown.split("\n", 1)
     assert secret and secret not in argv
-    exported = initialised.ok("exec", "example1", "--shell", "fish").stdout
+    exported = catalogued.ok("exec", "example1", "--shell", "fish").stdout
     assert "set -gx AWS_SECRET_ACCESS_KEY '" in exported and "set -e -g AWS_PROFILE;" in exported
 
 
-def test_nested_shell_is_explained(initialised):
-    result = initialised.run("shell", "example1", "--mfa-code", "123456", input="exit 5\n",
+def test_nested_shell_is_explained(catalogued):
+    result = catalogued.run("shell", "example1", "--mfa-code", "123456", input="exit 5\n",
                              env={"LETME_SHELL_DEPTH": "1", "LETME_ACCOUNT": "example2", "SHELL": "/bin/sh"})
     assert result.returncode == 5
     assert "already in a letme shell for example2 (depth 1)" in result.stderr
