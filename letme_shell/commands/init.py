@@ -7,6 +7,7 @@ import sys
 
 from letme_shell import catalog, ui
 from letme_shell.commands import _common
+from letme_shell.errors import LetmeError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +34,12 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write("\r\033[K")
     for line in rejected:
         ui.warn(f"skipped {line}")
+    if not accounts:
+        # An empty or wholly invalid table is a set-up problem (wrong table, wrong region, a bad
+        # import); replacing a working cache with nothing would hide it until the next switch fails.
+        found = f"none of its {len(rejected)} items is valid" if rejected else "it has no items"
+        raise LetmeError(f"no accounts in the DynamoDB table '{settings.dynamodb_table}': {found}",
+                         "check dynamodb_table and aws_source_profile_region; the cache was left as it was")
     info = catalog.write_cache(settings.context, settings.dynamodb_table, accounts)
     ui.info(f"cached {info.count} accounts from '{settings.dynamodb_table}' (context '{settings.context}')"
             + (f"; skipped {len(rejected)} invalid items" if rejected else ""))
