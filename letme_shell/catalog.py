@@ -138,8 +138,9 @@ def write_cache(context: str, table: str, accounts: Iterable[Account]) -> Catalo
 
 def _read(context: str) -> bytes | None:
     data = fsutil.read_bytes(accounts_file(context))
-    if data is not None and not data.startswith(b'{"letme_catalog":'):
-        # Not ours, or truncated by something outside letme: behave as if absent.
+    if data is not None and not (data.startswith(b'{"letme_catalog":') and data.endswith(b"\n")):
+        # Not ours, or truncated by something outside letme (letme's own writes are atomic and
+        # always end with a newline): behave as if absent, rather than as an empty catalog.
         from letme_shell import ui
 
         ui.warn(f"ignoring the unreadable catalog cache {accounts_file(context)}; run 'letme init' to rebuild it")
