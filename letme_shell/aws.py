@@ -42,6 +42,18 @@ def source_session(settings: Settings) -> boto3.Session:
 
 def client(settings: Settings, service: str, session: Any = None, credentials: Any = None,
            region: str | None = None) -> Any:
+    import botocore.exceptions
+
+    try:
+        return _client(settings, service, session, credentials, region)
+    except botocore.exceptions.ConfigParseError as exc:
+        # botocore reads both AWS files to build the source session; a broken one is the user's to fix.
+        path = exc.kwargs.get("path", "an AWS config file")
+        raise LetmeError(f"{path} is not a valid INI file (the AWS SDKs cannot read it either)",
+                         "fix the file so the AWS CLI can read it, then try again") from None
+
+
+def _client(settings: Settings, service: str, session: Any, credentials: Any, region: str | None) -> Any:
     import boto3
     from botocore.config import Config
 
