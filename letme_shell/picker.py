@@ -1,28 +1,54 @@
 """The account picker for `letme use` without ACCOUNT: fuzzy filter, arrows, Enter.
 
-It draws on /dev/tty, never on stdout (which the shell hook captures), and is
-the only module that imports prompt_toolkit, so only this path pays for it.
+It draws on /dev/tty, never on stdout: the shell hook captures stdout
+(`out=$(letme use)`) and evaluates it, so the picker's input and output are
+created explicitly on the terminal. This is the only module that imports
+prompt_toolkit, and only inside `_run`, so only this path pays for it.
+
+Descriptions come from the shared catalog table and are untrusted: every row is
+built from `validate.printable` text (escape sequences and control characters
+become '?') and handed to prompt_toolkit as plain (style, text) fragments, never
+parsed as markup.
 """
 
 from __future__ import annotations
 
-from letme_shell import fuzzy
+import os
+from collections.abc import Sequence
+from typing import IO, Any
+
+from letme_shell import fuzzy, validate
+from letme_shell.catalog import Account
 from letme_shell.errors import ExitCode, LetmeError
 
 VISIBLE = 12
+DESCRIPTION_WIDTH = 60
 
 
-def pick(names: list[str], current: str | None = None) -> str:
+def row_text(account: Account, name_width: int) -> str:
+    """One picker row: name, id, description; all of it safe to print on a terminal."""
+    account_id = account.id or "-" * 12
+    description = validate.printable(account.description, DESCRIPTION_WIDTH)
+    return f"{account.name:<{name_width}}  {account_id}  {description}".rstrip()
+
+
+def pick(accounts: Sequence[Account], current: str | None = None) -> str:
+    """The name the user picked; LetmeError(130) on Esc/Ctrl-C, LetmeError(2) without a terminal."""
     try:
-        tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115 - closed below
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
         raise LetmeError("no ACCOUNT given and no terminal for the picker", "name the account: letme use ACCOUNT",
                          ExitCode.USAGE) from None
-    with tty:
-        return _run(names, current, tty)
+    # Two one-way streams on the terminal: a text "r+" stream would need a seekable file.
+    with os.fdopen(fd, "r", encoding="utf-8", errors="replace") as tty_in, \
+            os.fdopen(os.dup(fd), "w", encoding="utf-8", errors="replace") as tty_out:
+        chosen = _run(accounts, current, tty_in, tty_out)
+    if chosen is None:
+        raise LetmeError("no account picked", exit_code=ExitCode.INTERRUPTED)
+    return chosen
 
 
-def _run(names: list[str], current: str | None, tty: object) -> str:
+def _run(accounts: Sequence[Account], current: str | None, tty_in: IO[str], tty_out: IO[str]) -> str | None:
     from prompt_toolkit.application import Application
     from prompt_toolkit.buffer import Buffer
     from prompt_toolkit.input import create_input
@@ -31,59 +57,82 @@ def _run(names: list[str], current: str | None, tty: object) -> str:
     from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl
     from prompt_toolkit.output import create_output
 
-    state = {"selected": 0}
-    query = Buffer()
+    by_name = {a.name: a for a in accounts}
+    names = list(by_name)
+    width = min(max((len(n) for n in names), default=0), 40)
+    state = {"selected": 0, "top": 0, "query": None, "found": names}
+    query = Buffer(multiline=False)
 
     def matches() -> list[str]:
-        return fuzzy.rank(query.text, names)
+        # Ranked once per query text, not once per redraw.
+        if state["query"] != query.text:
+            state.update(query=query.text, found=fuzzy.rank(query.text, names), selected=0, top=0)
+        return state["found"]  # type: ignore[return-value]
+
+    def move(delta: int) -> None:
+        found = matches()
+        selected = min(max(state["selected"] + delta, 0), max(len(found) - 1, 0))  # type: ignore[operator]
+        top = state["top"]
+        if selected < top:  # type: ignore[operator]
+            top = selected
+        elif selected >= top + VISIBLE:  # type: ignore[operator]
+            top = selected - VISIBLE + 1
+        state.update(selected=selected, top=top)
 
     def lines() -> list[tuple[str, str]]:
         found = matches()
-        state["selected"] = min(state["selected"], max(len(found) - 1, 0))
+        top, selected = state["top"], state["selected"]
         out: list[tuple[str, str]] = []
-        for i, name in enumerate(found[:VISIBLE]):
-            mark = "> " if i == state["selected"] else "  "
-            style = "reverse" if i == state["selected"] else ""
+        for i, name in enumerate(found[top: top + VISIBLE], start=top):  # type: ignore[misc]
+            chosen = i == selected
             suffix = "  (current)" if name == current else ""
-            out.append((style, f"{mark}{name}{suffix}\n"))
-        out.append(("italic", f"  {len(found)}/{len(names)} accounts · Enter picks · Esc cancels"))
+            out.append(("reverse" if chosen else "", f"{'>' if chosen else ' '} {row_text(by_name[name], width)}"
+                        f"{suffix}\n"))
+        if not found:
+            out.append(("", "  no account matches\n"))
+        out.append(("italic", f"  {len(found)}/{len(names)} accounts · ↑↓ move · Enter picks · Esc cancels"))
         return out
 
-    query.on_text_changed += lambda _: state.update(selected=0)
     keys = KeyBindings()
 
     @keys.add("up")
     @keys.add("c-p")
-    def _up(event: object) -> None:
-        state["selected"] = max(state["selected"] - 1, 0)
+    def _up(event: Any) -> None:
+        move(-1)
 
     @keys.add("down")
     @keys.add("c-n")
-    def _down(event: object) -> None:
-        state["selected"] = min(state["selected"] + 1, max(min(len(matches()), VISIBLE) - 1, 0))
+    def _down(event: Any) -> None:
+        move(1)
+
+    @keys.add("pageup")
+    def _page_up(event: Any) -> None:
+        move(-VISIBLE)
+
+    @keys.add("pagedown")
+    def _page_down(event: Any) -> None:
+        move(VISIBLE)
 
     @keys.add("enter")
-    def _enter(event: object) -> None:
+    def _enter(event: Any) -> None:
         found = matches()
-        app.exit(result=found[state["selected"]] if found else None)
+        if found:
+            event.app.exit(result=found[state["selected"]])  # type: ignore[index]
 
     @keys.add("escape", eager=True)
     @keys.add("c-c")
     @keys.add("c-d")
-    def _cancel(event: object) -> None:
-        app.exit(result=None)
+    def _cancel(event: Any) -> None:
+        event.app.exit(result=None)
 
     layout = Layout(HSplit([
-        Window(FormattedTextControl("account: "), height=1, dont_extend_height=True),
+        Window(FormattedTextControl("Switch to account (type to filter):"), height=1),
         Window(BufferControl(buffer=query), height=1),
-        Window(FormattedTextControl(lines), height=VISIBLE + 1),
+        Window(FormattedTextControl(lines), height=min(len(names), VISIBLE) + 1),
     ]), focused_element=query)
     app: Application[str | None] = Application(
         layout=layout, key_bindings=keys, full_screen=False, erase_when_done=True,
-        input=create_input(stdin=tty),  # type: ignore[arg-type]
-        output=create_output(stdout=tty),  # type: ignore[arg-type]
+        input=create_input(stdin=tty_in),  # type: ignore[arg-type]
+        output=create_output(stdout=tty_out),
     )
-    chosen = app.run()
-    if chosen is None:
-        raise LetmeError("no account picked", exit_code=ExitCode.INTERRUPTED)
-    return chosen
+    return app.run()

@@ -64,10 +64,10 @@ def target_shell(args: argparse.Namespace, command: str) -> Shell:
 def pick(settings: Settings) -> str:
     from letme_shell import catalog, picker
 
-    names = catalog.cached_names(settings.context)
-    if not names:
+    accounts = catalog.load_all(settings.context)
+    if not accounts:
         raise LetmeError(f"no cached accounts in context '{settings.context}'", "run 'letme init' first")
-    return picker.pick(names, current=os.environ.get("LETME_ACCOUNT"))
+    return picker.pick(accounts, current=os.environ.get("LETME_ACCOUNT"))
 
 
 def ttl_text(seconds: int) -> str:
