@@ -116,6 +116,8 @@ def up_to_date(profile: Profile, force: bool = False) -> bool:
 def write(profile: Profile, force: bool = False) -> None:
     cred_path, config_path = paths.aws_credentials_file(), paths.aws_config_file()
     # Check both files before touching either, so a refusal leaves both as they were.
+    for path in (cred_path, config_path):
+        fsutil.check_writable(path)
     _desired(cred_path, profile.account, profile.credentials, force)
     _desired(config_path, config_section(profile.account), profile.config, force)
     # Always the same lock order: credentials, then config.

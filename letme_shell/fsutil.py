@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,8 +31,22 @@ def ensure_private_dir(directory: Path) -> None:
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
+def check_writable(path: Path) -> None:
+    """Refuse a file its owner made read-only: a rename replaces it whatever its mode (and root
+    ignores modes), so the mode is the only sign of "hands off" letme gets."""
+    target = real_path(path)
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return
+    if stat.S_ISREG(mode) and not mode & stat.S_IWUSR:
+        raise LetmeError(f"{target} is read-only; letme leaves it alone",
+                         f"make it writable (chmod u+w {target}) to let letme write profiles there")
+
+
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     target = real_path(path)
+    check_writable(target)
     if target.is_dir():
         raise LetmeError(f"{target} is a directory, not a file", "move it aside and try again")
     import tempfile  # here, not at import: the cached `use` path never writes (tempfile pulls random, shutil)
