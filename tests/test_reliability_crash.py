@@ -67,7 +67,7 @@ def test_sigkill_at_random_moments_never_tears_a_file(initialised: Sandbox, tmp_
         fh.write(big_credentials(BIG_PROFILES))
     with box.config_file.open("a") as fh:
         fh.write("".join(f"[profile bulk-{i:05d}]\nregion = eu-west-1\n\n" for i in range(BIG_PROFILES // 8)))
-    assert box.credentials_file.stat().st_size > 2_000_000
+    assert box.credentials_file.stat().st_size > 1_000_000
     without = state(box)
     box.ok("obtain", "example1", "--mfa-code", "123456")  # fills the credential cache
     cache = box.home / ".cache" / "letme"
@@ -81,6 +81,8 @@ def test_sigkill_at_random_moments_never_tears_a_file(initialised: Sandbox, tmp_
     assert state(box) == without  # remove after an append gives back the original bytes
     restore(box, with_profile, cache, cache_copy)
     t_remove = timed(box, "remove", "example1")
+    restore(box, without, cache, cache_copy)
+    t_obtain = max(t_obtain, timed(box, "obtain", "example1"))  # the slower of two: a loaded machine varies
 
     rng = random.Random(int(os.environ.get("LETME_TEST_SEED", "0")) or None)
     outcomes = {"old": 0, "new": 0}
@@ -92,7 +94,7 @@ def test_sigkill_at_random_moments_never_tears_a_file(initialised: Sandbox, tmp_
         restore(box, before, cache, cache_copy)
         lifetime = t_obtain if adding else t_remove
         # Early kills (during start-up) prove little; most land in the read-edit-write part.
-        delay = rng.uniform(lifetime * 0.2, lifetime * 1.1)
+        delay = rng.uniform(lifetime * 0.2, lifetime * 1.5)
         args = ["obtain", "example1"] if adding else ["remove", "example1"]
         proc = subprocess.Popen([LETME, *args], env=box.env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
