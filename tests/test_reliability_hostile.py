@@ -18,7 +18,7 @@ import pytest
 from conftest import LETME, Sandbox
 from test_obtain import set_config
 
-from letme_shell import catalog, sampleorg, validate
+from letme_shell import catalog, sampleorg, shells, validate
 
 TABLE = "letme-hostile"
 
@@ -158,4 +158,51 @@ def test_obtain_on_an_item_with_a_hostile_description_writes_only_validated_fiel
              if line.startswith('{"name":"desc-015"'))))
     assert "\n" in account.description and account.description == next(
         r["description"]["S"] for r in rows if r["name"]["S"] == "desc-015")
+    no_canary(canary)
+
+
+COMPLETE = {
+    # Each shell's own completion machinery, asked for the accounts after `letme use `.
+    "bash": "COMP_WORDS=(letme use ''); COMP_CWORD=2; COMP_LINE='letme use '; COMP_POINT=10; "
+            "__letme_complete letme '' use; printf '%s\\n' \"${{COMPREPLY[@]}}\" > {out}",
+    "fish": "complete -C 'letme use ' > {out}",
+}
+PAYLOADS = ("\x1b[31mred", "\x1b]0;pwned", "\x1b[2J", "\x1bc", "\x9b31m")
+
+
+@pytest.mark.parametrize("shell_name", ["bash", "zsh", "fish"])
+def test_use_prompt_and_completion_in_real_shells_execute_and_render_nothing(
+        shell_name: str, hsandbox: Sandbox, hostile_org: tuple[sampleorg.Org, Path, list[dict]],
+        tmp_path: Path) -> None:
+    from shells.harness import Shell
+
+    _, canary, rows = hostile_org
+    hsandbox.ok("init")
+    accepted = expected_accepted(rows)
+    transcript = tmp_path / "transcript"
+    sh = Shell(shell_name, hsandbox.env, tmp_path / "work")
+    sh.child.logfile_read = transcript.open("w")
+    try:
+        # An account whose description and tags carry payloads: it switches, the prompt shows only its name.
+        for name in ("desc-000", "desc-054", "desc-015"):
+            assert sh.status(f"letme use {name} --mode env --mfa-code 123456", timeout=60) == 0
+            segment = sh.segment()
+            assert segment is not None and name in segment, segment
+            hostile.assert_no_escape(segment, "prompt segment")
+        # Hostile names typed (quoted by the shell's own rules) are refused; nothing runs.
+        quote = shells.get(shell_name).quote
+        typed = [s for s in hostile.strings(canary) if s.isprintable() and len(s) < 200]
+        for text in typed[::5]:
+            assert sh.status(f"letme use {quote(text)} --mode env", timeout=60) != 0, text
+        assert sh.getenv("LETME_ACCOUNT") == "desc-015"  # the refusals changed nothing
+        if shell_name in COMPLETE:
+            out = tmp_path / "completions"
+            sh.run(COMPLETE[shell_name].format(out=quote(str(out))), timeout=30)
+            offered = {line.split("\t")[0] for line in out.read_text().splitlines() if line}
+            assert offered and offered <= accepted, offered - accepted
+    finally:
+        sh.close()
+    shown = transcript.read_text(errors="replace")
+    for payload in PAYLOADS:
+        assert payload not in shown, f"{payload!r} reached the terminal"
     no_canary(canary)
