@@ -10,7 +10,7 @@ file, rename, 0600).
 
 from __future__ import annotations
 
-import dataclasses
+from collections import namedtuple
 from pathlib import Path
 
 from letme_shell import fsutil, ini, paths
@@ -25,13 +25,12 @@ def config_section(account: str) -> str:
     return "default" if account == "default" else f"profile {account}"
 
 
-@dataclasses.dataclass(frozen=True)
-class Profile:
-    """What letme wants in each file for one account; None = no section there."""
+class Profile(namedtuple("Profile", "account config credentials")):
+    """What letme wants in each file for one account: `config` and `credentials` are
+    the sections' keys, or None for no section there. (A namedtuple: `use` imports
+    this module, and dataclasses would pull in inspect at every start.)"""
 
-    account: str
-    config: dict[str, str] | None
-    credentials: dict[str, str] | None
+    __slots__ = ()
 
 
 def profile_for(account: str, region: str | None, *, process_command: str | None = None,
@@ -54,10 +53,12 @@ def profile_for(account: str, region: str | None, *, process_command: str | None
     return Profile(account, config, cred_section)
 
 
-def _read(path: Path) -> ini.IniText:
+def _read(path: Path, vet: bool = True) -> ini.IniText:
+    """The file as editable text; `vet` also checks it with configparser (skipped by the read-only check)."""
     data = fsutil.read_bytes(path)
     try:
-        return ini.parse(data.decode("utf-8") if data else "", str(path))
+        text = data.decode("utf-8") if data else ""
+        return ini.parse(text, str(path)) if vet else ini.IniText(text)
     except UnicodeDecodeError:
         raise LetmeError(f"{path} is not UTF-8 text; letme leaves it alone", "fix or move the file") from None
     except ini.InvalidIni as exc:
@@ -81,9 +82,9 @@ def _refuse(path: Path, section: str) -> LetmeError:
                       "rename that profile, or pass --force to let letme replace it")
 
 
-def _desired(path: Path, section: str, wanted: dict[str, str] | None, force: bool) -> bool:
+def _desired(path: Path, section: str, wanted: dict[str, str] | None, force: bool, vet: bool = True) -> bool:
     """Whether the file needs a change; raises when the change would clobber a foreign section."""
-    text = _read(path)
+    text = _read(path, vet)
     owned = _owned(text, section)
     if owned is False and not force:
         raise _refuse(path, section)
@@ -106,10 +107,11 @@ def _apply_one(path: Path, section: str, wanted: dict[str, str] | None, force: b
 
 
 def up_to_date(profile: Profile, force: bool = False) -> bool:
-    """Cheap check (stdlib only) that both files already say what `profile` wants."""
+    """Cheap check that both files already say what `profile` wants (no lock, no configparser:
+    a repeated `use` on cached credentials reads the files and stops here)."""
     return not (
-        _desired(paths.aws_credentials_file(), profile.account, profile.credentials, force)
-        or _desired(paths.aws_config_file(), config_section(profile.account), profile.config, force)
+        _desired(paths.aws_credentials_file(), profile.account, profile.credentials, force, vet=False)
+        or _desired(paths.aws_config_file(), config_section(profile.account), profile.config, force, vet=False)
     )
 
 

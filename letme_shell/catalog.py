@@ -11,27 +11,27 @@ Nothing here imports boto3; `catalog_sync` fills the cache from DynamoDB.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
+from collections import namedtuple
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from letme_shell import fsutil, paths, validate
 from letme_shell.errors import LetmeError, UnknownAccount
 
+# namedtuple, not a dataclass: `use` imports this module, and dataclasses pulls in inspect.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 FORMAT = 1
 
 
-@dataclasses.dataclass(frozen=True)
-class Account:
-    name: str
-    id: str | None
-    description: str
-    regions: tuple[str, ...]
-    roles: tuple[str, ...]
-    tags: tuple[str, ...] = ()
+class Account(namedtuple("Account", "name id description regions roles tags", defaults=((),))):
+    """name, id (12 digits or None), description, regions, roles (in assumption order), tags: all validated."""
+
+    __slots__ = ()
 
     def to_json(self) -> dict[str, Any]:
         # "name" first: the cache lookup searches for the line that starts with it.
@@ -101,12 +101,8 @@ def account_from_item(item: Mapping[str, Any]) -> Account:
     return Account(name, account_id, description[:500], tuple(regions), tuple(roles), clean_tags)
 
 
-@dataclasses.dataclass(frozen=True)
-class CatalogInfo:
-    context: str
-    table: str
-    fetched_at: float
-    count: int
+class CatalogInfo(namedtuple("CatalogInfo", "context table fetched_at count")):
+    __slots__ = ()
 
 
 def accounts_file(context: str) -> Path:
@@ -124,7 +120,7 @@ def regions_file(context: str) -> Path:
 def write_cache(context: str, table: str, accounts: Iterable[Account]) -> CatalogInfo:
     ordered = sorted(accounts, key=lambda a: a.name)
     info = CatalogInfo(context, table, time.time(), len(ordered))
-    header = {"letme_catalog": FORMAT, **dataclasses.asdict(info)}
+    header = {"letme_catalog": FORMAT, **info._asdict()}
     lines = [json.dumps(header, separators=(",", ":"))]
     lines += [json.dumps(a.to_json(), separators=(",", ":"), ensure_ascii=True) for a in ordered]
     # Names first would let a reader see names whose records are not there yet; the

@@ -7,26 +7,28 @@ that `letme config-file` writes is generated from the same table.
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import os
+from collections import namedtuple
 from pathlib import Path
-from typing import Any
 
 from letme_shell import paths, validate
 from letme_shell.errors import ConfigError
+
+# namedtuple, not dataclasses or typing.NamedTuple: this module is on every cached
+# `use`, and those two imports (inspect, typing) cost more than the work itself.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_CONTEXT = "general"
 USE_MODES = ("process", "profile", "env")
 
 
-@dataclasses.dataclass(frozen=True)
-class Key:
-    name: str
-    type: type
-    default: Any
-    required: bool
-    help: str
-    example: Any = None
+class Key(namedtuple("Key", "name type default required help example", defaults=(None,))):
+    """One config key: its name, Python type, default, whether required, help text, template example."""
+
+    __slots__ = ()
 
 
 KEYS: tuple[Key, ...] = (
@@ -61,8 +63,11 @@ KEYS: tuple[Key, ...] = (
 KEYS_BY_NAME = {key.name: key for key in KEYS}
 
 
-@dataclasses.dataclass(frozen=True)
 class Settings:
+    """The resolved settings of one context: `context`, `path` (the config file), then one attribute per key
+    in KEYS. A plain class (not a dataclass, whose import pulls in inspect) since every cached `use` builds one."""
+
+    __slots__ = ("context", "path", *KEYS_BY_NAME)
     context: str
     path: Path
     aws_source_profile: str
@@ -78,7 +83,24 @@ class Settings:
     use_mode: str
     tags: list[str]
     production_tags: list[str]
-    federation_url: str | None = None
+    federation_url: str | None
+
+    def __init__(self, **values: Any):
+        for name in self.__slots__:
+            setattr(self, name, values.pop(name))
+        if values:
+            raise TypeError(f"unknown settings: {', '.join(values)}")
+
+    def _asdict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and self._asdict() == other._asdict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Settings(context={self.context!r}, path={str(self.path)!r})"
 
     def session_name_for(self, account: str) -> str:
         return self.session_name or f"{account}-letme-session"[:64]
@@ -88,12 +110,31 @@ class Settings:
         return os.environ.get("AWS_ENDPOINT_URL") or self.endpoint_url
 
 
+def _parsed_cache() -> Path:
+    return paths.cache_dir() / "config-parsed.json"
+
+
 def _load_toml(path: Path) -> dict[str, Any]:
-    import tomllib
+    """The parsed file. A valid parse is remembered as JSON keyed by path, size and
+    mtime: tomllib (and the typing module it imports) would be ~8 ms of every cached
+    `use`, while reading the JSON is well under one."""
+    import json
 
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            raw = fh.read()
+            stamp = [str(path.absolute()), os.fstat(fh.fileno()).st_mtime_ns, len(raw)]
+        try:
+            remembered = json.loads(_parsed_cache().read_bytes())
+            if remembered.get("stamp") == stamp and isinstance(remembered.get("data"), dict):
+                return remembered["data"]
+        except (OSError, ValueError, AttributeError):
+            pass
+        import tomllib
+
+        data = tomllib.loads(raw.decode("utf-8"))
+        _remember(stamp, data)
+        return data
     except FileNotFoundError:
         raise ConfigError(
             f"no config file at {path}",
@@ -105,8 +146,22 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {path}: permission denied") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def _remember(stamp: list[Any], data: dict[str, Any]) -> None:
+    import json
+
+    from letme_shell import fsutil
+    from letme_shell.errors import LetmeError
+
+    try:
+        body = json.dumps({"stamp": stamp, "data": data}).encode()
+    except TypeError:  # TOML dates have no JSON form; such a file is simply parsed every time
+        return
+    with contextlib.suppress(LetmeError):  # a read-only cache directory costs speed, not correctness
+        fsutil.atomic_write(_parsed_cache(), body, mode=0o600)
 
 
 def contexts(path: Path) -> list[str]:

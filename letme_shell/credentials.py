@@ -8,22 +8,33 @@ out. Nothing here imports boto3.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 from letme_shell import fsutil, paths
 
+# A plain class, not a dataclass, and no typing/datetime/hashlib at import: this
+# module is on the cached `use` and `credential-process` path, where dataclasses
+# alone (it imports inspect) cost more than the rest of the work.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclasses.dataclass(frozen=True)
+
 class Credentials:
-    access_key_id: str
-    secret_access_key: str
-    session_token: str
-    expires: int  # epoch seconds, UTC
+    __slots__ = ("access_key_id", "expires", "secret_access_key", "session_token")
+
+    def __init__(self, access_key_id: str, secret_access_key: str, session_token: str, expires: int):
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.session_token = session_token
+        self.expires = expires  # epoch seconds, UTC
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Credentials) and self.to_json() == other.to_json()
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:  # never let a secret reach a log or a traceback
         return f"Credentials(access_key_id={self.access_key_id!r}, expires={self.expiration})"
@@ -31,7 +42,7 @@ class Credentials:
     @property
     def expiration(self) -> str:
         """RFC3339 UTC with Z, the form starship and the SDKs parse."""
-        return dt.datetime.fromtimestamp(self.expires, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.expires))
 
     def seconds_left(self, now: float | None = None) -> int:
         return int(self.expires - (time.time() if now is None else now))
@@ -61,6 +72,8 @@ class Credentials:
     def from_sts(cls, data: dict[str, Any]) -> Credentials:
         expiration = data["Expiration"]
         if isinstance(expiration, str):
+            import datetime as dt
+
             expiration = dt.datetime.fromisoformat(expiration.replace("Z", "+00:00"))
         return cls(data["AccessKeyId"], data["SecretAccessKey"], data["SessionToken"],
                    int(expiration.timestamp()))
@@ -109,6 +122,5 @@ def forget(path: Path) -> bool:
 
 
 def fingerprint(*parts: object) -> str:
-    import hashlib
-
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+    """What produced an entry, as canonical JSON (no secrets in it; no hashing to pay for at start-up)."""
+    return json.dumps(parts, default=str, separators=(",", ":"))

@@ -12,8 +12,8 @@ first, so letme never edits a file the SDKs could not read either.
 
 from __future__ import annotations
 
-import dataclasses
 import re
+from collections import namedtuple
 
 _HEADER = re.compile(r"^[ \t]*\[(?P<name>[^\]\r\n]*)\][ \t]*(?:[;#].*)?$")
 _OPTION = re.compile(r"^(?P<key>[^=:\s;#\[][^=:]*?)[ \t]*[=:][ \t]*(?P<value>.*?)[ \t]*$")
@@ -23,11 +23,10 @@ class InvalidIni(ValueError):
     pass
 
 
-@dataclasses.dataclass(frozen=True)
-class Span:
-    name: str
-    start: int  # index of the header line
-    end: int  # one past the section's last key (or continuation) line
+class Span(namedtuple("Span", "name start end")):
+    """A section: its name, the index of its header line, and one past its last key (or continuation) line."""
+
+    __slots__ = ()
 
 
 class IniText:

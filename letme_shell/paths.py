@@ -3,11 +3,17 @@
 Overrides, strongest first: LETME_CONFIG / LETME_CACHE_DIR / LETME_STATE_DIR, then
 the XDG variables platformdirs honours, then the platform defaults. The AWS files
 follow the AWS CLI's own variables so letme edits the files the SDKs read.
+
+On Linux and the BSDs the XDG rules are applied here directly: importing
+platformdirs there costs ~8 ms (it imports tempfile and shutil) on every cached
+`use`, more than the rest of the work. tests/test_paths.py checks that the two
+agree. macOS and Windows go through platformdirs.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from letme_shell.errors import LetmeError
@@ -26,9 +32,18 @@ def _home() -> Path:
     return Path(home)
 
 
+_XDG = {"config": ("XDG_CONFIG_HOME", ".config"), "cache": ("XDG_CACHE_HOME", ".cache"),
+        "state": ("XDG_STATE_HOME", ".local/state")}
+
+
 def _platform_dir(kind: str) -> Path:
     # platformdirs falls back to pwd when HOME is unset; letme wants one clear error instead.
-    _home()
+    home = _home()
+    if sys.platform not in ("darwin", "win32"):
+        variable, default = _XDG[kind]
+        base = os.environ.get(variable, "")
+        # The XDG spec ignores a relative (or empty) value, as platformdirs does.
+        return Path(base if os.path.isabs(base) else home / default) / APP
     import platformdirs
 
     return Path(getattr(platformdirs, f"user_{kind}_dir")(APP, appauthor=False))

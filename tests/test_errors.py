@@ -220,14 +220,18 @@ def test_corrupt_catalog_cache_is_ignored_with_a_warning_and_rebuilt(catalogued:
     assert "example1" in detached(catalogued, "list", "--names").stdout
 
 
-def test_truncated_catalog_line_does_not_crash(catalogued: Sandbox) -> None:
+def test_truncated_catalog_is_ignored_with_a_warning(catalogued: Sandbox) -> None:
+    # letme writes the cache atomically, so a cut file was damaged outside letme: it is
+    # ignored as a whole (no half catalog), with a warning naming it and the way out.
     cache = catalogued.home / ".cache" / "letme" / "catalog" / "general" / "accounts.jsonl"
     data = cache.read_bytes()
     cache.write_bytes(data[: data.index(b'"example2"') + 20])  # cut mid-record
     result = detached(catalogued, "list", "--json")
-    assert result.returncode == 0, result.stderr
-    names = [a["name"] for a in json.loads(result.stdout)]
-    assert "example1" in names and "example2" not in names
+    assert result.returncode == 1 and result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert str(cache) in result.stderr and "letme init" in result.stderr
+    assert detached(catalogued, "init").returncode == 0
+    assert "example2" in detached(catalogued, "list", "--names").stdout
 
 
 def test_corrupt_credential_cache_is_replaced(catalogued: Sandbox) -> None:

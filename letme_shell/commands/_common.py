@@ -6,10 +6,13 @@ import argparse
 import json
 import re
 import sys
-from typing import Any
 
 from letme_shell import config
 from letme_shell.config import Settings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def settings(args: argparse.Namespace) -> Settings:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 
 from letme_shell import config, fsutil, paths, ui, validate
@@ -46,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         ui.info(f"active context is now '{args.name}'")
         return 0
     settings = config.load(args.config, args.name or getattr(args, "context", None))
-    data = {k: (str(v) if k == "path" else v) for k, v in dataclasses.asdict(settings).items()}
+    data = {k: (str(v) if k == "path" else v) for k, v in settings._asdict().items()}
     if args.json:
         _common.print_json(data)
     else:
