@@ -55,6 +55,22 @@ __letme_catalog() {
     __letme_dir=$__letme_cache_dir/catalog/${context:-general}
 }
 
+# The contexts of a config file: its `[name]` table headers, read with builtins
+# (a TOML parser would mean Python at TAB). The file is --config from the command
+# line, else LETME_CONFIG, else ${XDG_CONFIG_HOME:-~/.config}/letme/letme.toml.
+__letme_contexts() {
+    local file=${1:-${LETME_CONFIG:-${XDG_CONFIG_HOME:-$HOME/.config}/letme/letme.toml}} line
+    local header='^[[:space:]]*\[[[:space:]]*([A-Za-z0-9][A-Za-z0-9_-]*)[[:space:]]*\][[:space:]]*(#.*)?$'
+    __letme_context_list=()
+    # A literal ~/ typed after --config (COMP_WORDS are not expanded).
+    [[ $file == \~/* ]] && file=$HOME/${file#\~/}
+    [[ -r $file && ! -d $file ]] || return 0
+    while IFS= read -r line || [[ -n $line ]]; do
+        [[ $line =~ $header ]] && __letme_context_list+=("${BASH_REMATCH[1]}")
+    done <"$file"
+    return 0
+}
+
 __letme_flags() {
     local common='--help --config --context --debug --quiet'
     case $1 in
@@ -76,13 +92,14 @@ __letme_flags() {
 }
 
 __letme_complete() {
-    local cur=${COMP_WORDS[COMP_CWORD]} prev='' sub='' account='' context='' word option='' i
+    local cur=${COMP_WORDS[COMP_CWORD]} prev='' sub='' account='' third='' context='' config='' word option='' i
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
     COMPREPLY=()
     for ((i = 1; i < COMP_CWORD; i++)); do
         word=${COMP_WORDS[i]}
         if [[ -n $option ]]; then
             [[ $option == --context ]] && context=$word
+            [[ $option == --config ]] && config=$word
             option=''
             continue
         fi
@@ -99,12 +116,15 @@ __letme_complete() {
                     sub=$word
                 elif [[ -z $account ]]; then
                     account=$word
+                elif [[ -z $third ]]; then
+                    third=$word
                 fi
                 ;;
         esac
     done
     local -a candidates=()
     local __letme_dir __letme_flag_list line
+    local -a __letme_context_list=()
     case $prev in
         --mode)
             __letme_fuzzy "$cur" process profile env
@@ -131,7 +151,12 @@ __letme_complete() {
             compopt -o default 2>/dev/null
             return 0
             ;;
-        --context | --mfa-code | --inline-mfa | --tag) return 0 ;;
+        --context)
+            __letme_contexts "$config"
+            __letme_fuzzy "$cur" "${__letme_context_list[@]}"
+            return 0
+            ;;
+        --mfa-code | --inline-mfa | --tag) return 0 ;;
     esac
     if [[ $cur == -* ]]; then
         __letme_flags "$sub"
@@ -154,7 +179,14 @@ __letme_complete() {
             fi
             ;;
         hook) [[ -z $account ]] && __letme_fuzzy "$cur" bash zsh fish powershell ;;
-        config) [[ -z $account ]] && __letme_fuzzy "$cur" list show use path validate ;;
+        config)
+            if [[ -z $account ]]; then
+                __letme_fuzzy "$cur" list show use path validate
+            elif [[ ($account == use || $account == show) && -z $third ]]; then
+                __letme_contexts "$config"
+                __letme_fuzzy "$cur" "${__letme_context_list[@]}"
+            fi
+            ;;
     esac
     return 0
 }

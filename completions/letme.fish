@@ -43,10 +43,13 @@ function __letme_parse
     set -g __letme_c_sub ''
     set -g __letme_c_account ''
     set -g __letme_c_context ''
+    set -g __letme_c_config ''
+    set -g __letme_c_third ''
     set -l option ''
     for word in (commandline -opc)[2..-1]
         if test -n "$option"
             test "$option" = --context; and set -g __letme_c_context $word
+            test "$option" = --config; and set -g __letme_c_config $word
             set option ''
             continue
         end
@@ -59,6 +62,8 @@ function __letme_parse
                     set -g __letme_c_sub $word
                 else if test -z "$__letme_c_account"
                     set -g __letme_c_account $word
+                else if test -z "$__letme_c_third"
+                    set -g __letme_c_third $word
                 end
         end
     end
@@ -98,6 +103,33 @@ function __letme_complete_regions
     end <$dir/regions
 end
 
+# The `[name]` table headers of the config file (--config on the command line,
+# else LETME_CONFIG, else $XDG_CONFIG_HOME or ~/.config, /letme/letme.toml), read
+# with `read` and `string` (builtins): no process, no TOML parser.
+function __letme_complete_contexts
+    __letme_parse
+    set -l file $__letme_c_config
+    test -z "$file"; and set -q LETME_CONFIG; and set file $LETME_CONFIG
+    if test -z "$file"
+        set -q XDG_CONFIG_HOME; and test -n "$XDG_CONFIG_HOME"; and set file $XDG_CONFIG_HOME/letme/letme.toml
+        or set file $HOME/.config/letme/letme.toml
+    end
+    string match -q -- '~/*' $file; and set file $HOME/(string sub -s 3 -- $file)
+    test -r "$file"; and not test -d "$file"; or return 0
+    set -l contexts
+    set -l header '^\s*\[\s*([A-Za-z0-9][A-Za-z0-9_-]*)\s*\]\s*(#.*)?$'
+    while read -l line
+        set -l found (string match -r -g -- $header $line)
+        test -n "$found[1]"; and set -a contexts $found[1]
+    end <$file
+    __letme_fuzzy (commandline -ct) $contexts
+end
+
+function __letme_wants_context_name
+    __letme_parse
+    test "$__letme_c_sub" = config; and contains -- "$__letme_c_account" use show; and test -z "$__letme_c_third"
+end
+
 function __letme_wants_account
     __letme_parse
     test -z "$__letme_c_account"; and contains -- "$__letme_c_sub" use shell exec obtain ob credential-process refresh remove rm console
@@ -113,13 +145,14 @@ complete -c letme -f
 complete -c letme -n '__letme_parse; test -z "$__letme_c_sub"' -k -a "(__letme_fuzzy (commandline -ct) $__letme_commands)"
 complete -c letme -n __letme_wants_account -k -a '(__letme_complete_accounts)'
 complete -c letme -n '__letme_subcommand_is hook' -a 'bash zsh fish powershell'
-complete -c letme -n '__letme_subcommand_is config' -a 'list show use path validate'
+complete -c letme -n '__letme_subcommand_is config; and test -z "$__letme_c_account"' -a 'list show use path validate'
+complete -c letme -n __letme_wants_context_name -k -a '(__letme_complete_contexts)'
 complete -c letme -l config -r -F -d 'config file'
-complete -c letme -l context -x -d 'context (config table)'
+complete -c letme -l context -x -k -a '(__letme_complete_contexts)' -d 'context (config table)'
 complete -c letme -l debug -d 'show tracebacks'
 complete -c letme -s q -l quiet -d 'only errors on stderr'
 complete -c letme -s h -l help -d 'show help'
-complete -c letme -n '__letme_subcommand_is use' -l mode -x -a 'process profile env' -d 'how credentials reach the shell'
+complete -c letme -n '__letme_subcommand_is use' -l mode -x -k -a 'process profile env' -d 'how credentials reach the shell'
 complete -c letme -n '__letme_subcommand_is use obtain ob shell exec' -l region -x -k -a '(__letme_complete_regions)' -d region
 complete -c letme -n '__letme_subcommand_is use back shell exec refresh obtain ob credential-process' -l mfa-code -x -d 'MFA code'
 complete -c letme -n '__letme_subcommand_is use obtain ob' -l force -d 'replace a profile letme did not write'

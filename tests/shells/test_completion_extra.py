@@ -1,0 +1,169 @@
+"""Completion of option values: --context (config table headers), --mode, --region, `config use NAME`.
+
+Three levels, all in the real shells:
+- the candidate lists, from bash's completion function (COMP_WORDS set by hand)
+  and from fish's own engine (`complete -C`), over many cases, cheaply;
+- a real TAB in interactive bash, zsh and fish with the hook loaded (pexpect);
+- zsh with `_letme` autoloaded from $fpath by compinit, without the hook.
+What TAB inserted is read back by turning the line into `echo ... > file`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from letme_shell import resources
+from tests.shells.harness import Shell
+
+ROOT = Path(__file__).resolve().parents[2]
+# A config whose tables are the contexts: spacing, a comment, and lines that are not context headers.
+ODD_CONFIG = """\
+[general]
+region = "eu-west-1"   # [not-a-header]
+  [ staging ]   # spaces are allowed inside the brackets
+[prod-us]
+[[array]]
+[dotted.table]
+["quoted"]
+# [commented]
+[last]"""
+ALL_CONTEXTS = ["general", "staging", "prod-us", "last"]
+
+
+def with_contexts(sandbox) -> None:
+    """Give the sandbox config real extra contexts (copies of [general]) named staging and prod-us."""
+    text = sandbox.letme_config.read_text()
+    body = text.split("[general]\n", 1)[1]
+    sandbox.letme_config.write_text(f"{text}\n[ staging ]  # a comment\n{body}\n[prod-us]\n{body}")
+
+
+# ---- candidate lists ------------------------------------------------------------------------------
+
+def bash_candidates(env: dict[str, str], *words: str) -> list[str]:
+    script = ('source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); '
+              '__letme_complete; printf "%s\\n" "${COMPREPLY[@]}"')
+    result = subprocess.run(["bash", "--norc", "--noprofile", "-c", script, "bash",
+                             str(ROOT / "completions" / "letme.bash"), "letme", *words],
+                            env=env, capture_output=True, text=True, timeout=10)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    return result.stdout.split()
+
+
+def fish_candidates(env: dict[str, str], line: str) -> list[str]:
+    result = subprocess.run(["fish", "--no-config", "-c", "source $argv[1]; complete -C $argv[2]",
+                             str(ROOT / "completions" / "letme.fish"), line],
+                            env=env, capture_output=True, text=True, timeout=10)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    return [row.split("\t")[0] for row in result.stdout.splitlines()]
+
+
+@pytest.fixture
+def odd_config(catalogued, tmp_path) -> Path:
+    path = tmp_path / "odd dir" / "letme.toml"
+    path.parent.mkdir()
+    path.write_text(ODD_CONFIG)
+    return path
+
+
+def test_bash_context_candidates_come_from_the_table_headers(catalogued, odd_config):
+    env = catalogued.env
+    assert bash_candidates(env, "use", "--config", str(odd_config), "--context", "") == ALL_CONTEXTS
+    assert bash_candidates({**env, "LETME_CONFIG": str(odd_config)}, "use", "--context", "") == ALL_CONTEXTS
+    assert bash_candidates({**env, "LETME_CONFIG": str(odd_config)}, "use", "--context", "pus") == ["prod-us"]
+    # A literal ~/ after --config, as typed (COMP_WORDS are not expanded).
+    home_config = Path(env["HOME"]) / "odd.toml"
+    home_config.write_text(ODD_CONFIG)
+    assert bash_candidates(env, "list", "--config", "~/odd.toml", "--context", "st") == ["staging", "last"]
+    # The default file: ${XDG_CONFIG_HOME:-~/.config}/letme/letme.toml.
+    assert bash_candidates(env, "use", "--context", "") == ["general"]
+    with_contexts(catalogued)
+    assert bash_candidates(env, "use", "--context", "") == ["general", "staging", "prod-us"]
+    assert bash_candidates(env, "config", "use", "") == ["general", "staging", "prod-us"]
+    assert bash_candidates(env, "config", "show", "stg") == ["staging"]
+    assert bash_candidates({**env, "LETME_CONFIG": str(odd_config / "missing")}, "use", "--context", "") == []
+
+
+def test_bash_mode_and_region_candidates(catalogued):
+    env = catalogued.env
+    assert bash_candidates(env, "use", "example1", "--mode", "") == ["process", "profile", "env"]
+    assert bash_candidates(env, "use", "example1", "--mode", "pcs") == ["process"]
+    assert bash_candidates(env, "use", "example1", "--region", "") == ["eu-west-1", "us-east-1"]
+    assert bash_candidates(env, "use", "example2", "--region", "") == ["eu-west-1", "ap-southeast-2"]
+    assert bash_candidates(env, "use", "--region", "") == []  # no account yet: nothing to offer
+    # Fuzzy: "us" is a prefix of us-east-1 and also in order in "eu-west-1"; the prefix match ranks first.
+    assert bash_candidates(env, "use", "example1", "--region", "us") == ["us-east-1", "eu-west-1"]
+    assert bash_candidates(env, "obtain", "example2", "--region", "ap") == ["ap-southeast-2"]
+
+
+def test_fish_context_mode_and_region_candidates(catalogued, odd_config):
+    env = catalogued.env
+    assert fish_candidates(env, f"letme use --config '{odd_config}' --context ") == ALL_CONTEXTS
+    assert fish_candidates({**env, "LETME_CONFIG": str(odd_config)}, "letme use --context pus") == ["prod-us"]
+    assert fish_candidates(env, "letme use --context ") == ["general"]
+    with_contexts(catalogued)
+    assert fish_candidates(env, "letme config use ") == ["general", "staging", "prod-us"]
+    assert fish_candidates(env, "letme use example1 --mode ") == ["process", "profile", "env"]
+    assert fish_candidates(env, "letme use example1 --region ") == ["eu-west-1", "us-east-1"]
+    assert fish_candidates(env, "letme use example2 --region ") == ["eu-west-1", "ap-southeast-2"]
+
+
+# ---- real TAB -----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def open_shell(catalogued, tmp_path) -> Iterator:
+    opened: list[Shell] = []
+
+    def start(name: str, **kwargs: object) -> Shell:
+        shell = Shell(name, catalogued.env, tmp_path / f"work-{name}-{len(opened)}", **kwargs)  # type: ignore[arg-type]
+        opened.append(shell)
+        return shell
+
+    yield start
+    for shell in opened:
+        shell.close()
+
+
+def tab(sh: Shell, typed: str) -> list[str]:
+    """Type `typed`, press TAB, then make the line `echo <line> > file` and run it: the words TAB left."""
+    out = sh.workdir / f"line-{uuid.uuid4().hex[:8]}"
+    sh.child.send(typed + "\t")
+    time.sleep(0.3)
+    # Ctrl-A / Ctrl-E: start and end of the line (emacs keys in all three shells).
+    sh.run(f"\x01echo \x05 > {out}")
+    return out.read_text().split()
+
+
+@pytest.mark.parametrize("name", ["bash", "zsh", "fish"])
+def test_tab_completes_context_mode_and_region(name, open_shell, catalogued):
+    with_contexts(catalogued)
+    sh = open_shell(name)
+    if name == "zsh":
+        sh.run("bindkey -e")
+    assert tab(sh, "letme use --context stg") == ["letme", "use", "--context", "staging"]
+    assert tab(sh, "letme config use prus") == ["letme", "config", "use", "prod-us"]
+    assert tab(sh, "letme use example1 --mode pcs") == ["letme", "use", "example1", "--mode", "process"]
+    assert tab(sh, "letme use example1 --region use") == ["letme", "use", "example1", "--region", "us-east-1"]
+    assert tab(sh, "letme use example2 --region ap") == ["letme", "use", "example2", "--region", "ap-southeast-2"]
+
+
+def test_zsh_completion_autoloaded_from_fpath(open_shell, catalogued, tmp_path):
+    """`_letme` in an $fpath directory, found by compinit, with no hook loaded at all."""
+    with_contexts(catalogued)
+    functions = tmp_path / "zfunc"
+    functions.mkdir()
+    (functions / "_letme").write_text(resources.path("completions", "_letme").read_text())
+    sh = open_shell("zsh", hook=False)
+    sh.run(f"bindkey -e; fpath=({functions} $fpath); compinit -u -D")
+    registered = sh.workdir / "comps"
+    sh.run(f"print -r -- ${{_comps[letme]}} > {registered}")
+    assert registered.read_text().strip() == "_letme"
+    assert tab(sh, "letme use ex1") == ["letme", "use", "example1"]
+    assert tab(sh, "letme use --context stg") == ["letme", "use", "--context", "staging"]
+    assert tab(sh, "letme use example1 --mode pcs") == ["letme", "use", "example1", "--mode", "process"]
+    assert tab(sh, "letme use example1 --region use") == ["letme", "use", "example1", "--region", "us-east-1"]
