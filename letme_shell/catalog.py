@@ -184,6 +184,23 @@ def lookup(context: str, name: str) -> Account | None:
     return _parse_line(data[start + 1 : end if end >= 0 else None])
 
 
+def _listed(item: Any) -> Account | None:
+    """An account for display only. `init` validated every field before writing the cache,
+    and `lookup` re-validates the one account a switch uses (its fields reach a shell); a
+    listing re-checks only the name (it is printed bare by --names) and the field types,
+    and `list` sanitises descriptions as it prints. Full validation of 10,000 items
+    would be most of the cost of `letme list`."""
+    if not isinstance(item, dict):
+        return None
+    name, description = item.get("name"), item.get("description", "")
+    regions, roles, tags = item.get("regions", []), item.get("roles", []), item.get("tags", [])
+    if (type(regions) is not list or type(roles) is not list or type(tags) is not list
+            or not validate.is_account_name(name)):
+        return None
+    return Account(name, item.get("id"), description if type(description) is str else "",
+                   tuple(regions), tuple(roles), tuple(tags))
+
+
 def load_all(context: str) -> list[Account] | None:
     data = _read(context)
     if data is None:
@@ -195,13 +212,7 @@ def load_all(context: str) -> list[Account] | None:
     except ValueError:
         # A damaged line: parse line by line and skip only the bad ones.
         return [account for line in lines if (account := _parse_line(line)) is not None]
-    accounts = []
-    for item in items:
-        try:
-            accounts.append(account_from_item_json(item))
-        except (KeyError, TypeError, InvalidItem):
-            continue
-    return accounts
+    return [account for item in items if (account := _listed(item)) is not None]
 
 
 def cached_names(context: str) -> list[str]:

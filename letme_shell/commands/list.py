@@ -58,8 +58,9 @@ def run(args: argparse.Namespace) -> int:
     width = max(len("NAME"), *(len(a.name) for a in accounts))
     rows = [f"{'NAME':<{width}}  {'ID':<12}  {'HOPS':>4}  {'REGIONS':<24}  DESCRIPTION"]
     for a in accounts:
-        regions = ",".join(a.regions) or "-"
-        rows.append(f"{a.name:<{width}}  {a.id or '-':<12}  {len(a.roles):>4}  {regions:<24}  "
+        regions = validate.printable(",".join(a.regions), 40) or "-"
+        account_id = validate.printable(a.id, 12) if a.id else "-"
+        rows.append(f"{a.name:<{width}}  {account_id:<12}  {len(a.roles):>4}  {regions:<24}  "
                     f"{validate.printable(a.description, 60)}")
     sys.stdout.write("\n".join(rows) + "\n")
     return 0
