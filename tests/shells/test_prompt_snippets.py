@@ -157,3 +157,12 @@ def test_p10k_segment_hidden_without_an_account_and_escapes_percent(tmp_path):
 def test_p10k_function_starts_no_process():
     body = P10K.split("function prompt_letme()", 1)[1]
     assert "$(" not in body.replace("$((", "") and "`" not in body
+
+
+def test_readme_carries_these_snippets_verbatim() -> None:
+    """The README shows exactly the snippets tested above, so the two cannot drift apart."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for snippet in (STARSHIP_AWS, STARSHIP_CUSTOM, P10K):
+        assert snippet.rstrip() in readme
