@@ -197,3 +197,20 @@ def test_a_file_the_sdk_cannot_read_is_left_alone(catalogued: Sandbox) -> None:
     assert str(catalogued.credentials_file) in result.stderr or "[default]" in result.stderr
     assert catalogued.credentials_file.read_bytes() == before
     assert os.access(catalogued.credentials_file, os.R_OK)
+
+
+def test_stale_temp_files_from_a_killed_writer_are_removed(catalogued: Sandbox) -> None:
+    """A SIGKILL between write and rename leaves `.credentials.XXXX.tmp` (credentials inside); the next write
+    removes it once it is old enough that no running letme can own it, and leaves a young one alone."""
+    import os
+    import time
+
+    aws = catalogued.credentials_file.parent
+    stale, young = aws / ".credentials.dead1.tmp", aws / ".credentials.live2.tmp"
+    for leftover in (stale, young):
+        leftover.write_text("[x]\naws_secret_access_key = leaked\n")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    catalogued.ok("obtain", "example1", "--mfa-code", "123456")
+    assert not stale.exists()
+    assert young.exists()
