@@ -32,6 +32,16 @@ def row_text(account: Account, name_width: int) -> str:
     return f"{account.name:<{name_width}}  {account_id}  {description}".rstrip()
 
 
+class _View:
+    """What the picker shows: the query it ranked for, the ranked names, the cursor and the scroll offset."""
+
+    def __init__(self, names: list[str]):
+        self.query: str | None = None
+        self.found = names
+        self.selected = 0
+        self.top = 0
+
+
 def pick(accounts: Sequence[Account], current: str | None = None) -> str:
     """The name the user picked; LetmeError(130) on Esc/Ctrl-C, LetmeError(2) without a terminal."""
     try:
@@ -60,31 +70,28 @@ def _run(accounts: Sequence[Account], current: str | None, tty_in: IO[str], tty_
     by_name = {a.name: a for a in accounts}
     names = list(by_name)
     width = min(max((len(n) for n in names), default=0), 40)
-    state = {"selected": 0, "top": 0, "query": None, "found": names}
+    view = _View(names)
     query = Buffer(multiline=False)
 
     def matches() -> list[str]:
         # Ranked once per query text, not once per redraw.
-        if state["query"] != query.text:
-            state.update(query=query.text, found=fuzzy.rank(query.text, names), selected=0, top=0)
-        return state["found"]  # type: ignore[return-value]
+        if view.query != query.text:
+            view.query, view.found, view.selected, view.top = query.text, fuzzy.rank(query.text, names), 0, 0
+        return view.found
 
     def move(delta: int) -> None:
         found = matches()
-        selected = min(max(state["selected"] + delta, 0), max(len(found) - 1, 0))  # type: ignore[operator]
-        top = state["top"]
-        if selected < top:  # type: ignore[operator]
-            top = selected
-        elif selected >= top + VISIBLE:  # type: ignore[operator]
-            top = selected - VISIBLE + 1
-        state.update(selected=selected, top=top)
+        view.selected = min(max(view.selected + delta, 0), max(len(found) - 1, 0))
+        if view.selected < view.top:
+            view.top = view.selected
+        elif view.selected >= view.top + VISIBLE:
+            view.top = view.selected - VISIBLE + 1
 
     def lines() -> list[tuple[str, str]]:
         found = matches()
-        top, selected = state["top"], state["selected"]
         out: list[tuple[str, str]] = []
-        for i, name in enumerate(found[top: top + VISIBLE], start=top):  # type: ignore[misc]
-            chosen = i == selected
+        for i, name in enumerate(found[view.top : view.top + VISIBLE], start=view.top):
+            chosen = i == view.selected
             suffix = "  (current)" if name == current else ""
             out.append(("reverse" if chosen else "", f"{'>' if chosen else ' '} {row_text(by_name[name], width)}"
                         f"{suffix}\n"))
@@ -117,7 +124,7 @@ def _run(accounts: Sequence[Account], current: str | None, tty_in: IO[str], tty_
     def _enter(event: Any) -> None:
         found = matches()
         if found:
-            event.app.exit(result=found[state["selected"]])  # type: ignore[index]
+            event.app.exit(result=found[view.selected])
 
     @keys.add("escape", eager=True)
     @keys.add("c-c")
@@ -128,11 +135,11 @@ def _run(accounts: Sequence[Account], current: str | None, tty_in: IO[str], tty_
     layout = Layout(HSplit([
         Window(FormattedTextControl("Switch to account (type to filter):"), height=1),
         Window(BufferControl(buffer=query), height=1),
-        Window(FormattedTextControl(lines), height=min(len(names), VISIBLE) + 1),
+        Window(FormattedTextControl(lines), height=min(len(names), VISIBLE) + 1),  # type: ignore[arg-type]
     ]), focused_element=query)
     app: Application[str | None] = Application(
         layout=layout, key_bindings=keys, full_screen=False, erase_when_done=True,
         input=create_input(stdin=tty_in),  # type: ignore[arg-type]
-        output=create_output(stdout=tty_out),
+        output=create_output(stdout=tty_out),  # type: ignore[arg-type]
     )
     return app.run()
