@@ -48,6 +48,11 @@ function letme --description 'switch this shell between AWS accounts'
             return
         end
     end
+    if test "$sub" = doctor
+        # doctor reports whether the hook is loaded: tell it, for this one call.
+        LETME_HOOK_SHELL=fish command $__letme_exe $argv
+        return
+    end
     command $__letme_exe $argv
 end
 

@@ -43,6 +43,14 @@ function global:letme {
         $global:LASTEXITCODE = $rc
         return
     }
+    if ($sub -eq 'doctor') {
+        # doctor reports whether the hook is loaded: tell it, for this one call.
+        $env:LETME_HOOK_SHELL = 'powershell'
+        try { & $script:__letme_exe @args } finally {
+            Remove-Item -LiteralPath Env:LETME_HOOK_SHELL -ErrorAction SilentlyContinue
+        }
+        return
+    }
     & $script:__letme_exe @args
 }
 

@@ -54,6 +54,8 @@ letme() {
             done
             __letme_eval "$@"
             ;;
+        # doctor reports whether the hook is loaded: tell it, for this one call.
+        doctor) LETME_HOOK_SHELL=zsh command "$__letme_exe" "$@" ;;
         *) command "$__letme_exe" "$@" ;;
     esac
 }

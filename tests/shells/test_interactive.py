@@ -286,3 +286,16 @@ def test_completion_ranks_prefix_then_substring_then_subsequence(name, tmp_path)
                             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["PRD-upper", "search-prd", "xprdx", "payments-prod-00017", "prod-eu"]
+
+
+@pytest.mark.parametrize("name", SHELLS)
+def test_doctor_through_the_function_sees_the_hook(name, open_shell):
+    sh = open_shell(name)
+    out = sh.workdir / "doctor.json"
+    sh.run(f"letme doctor --json --no-network > {out}", timeout=30)
+    hook = next(c for c in json.loads(out.read_text())["checks"] if c["name"] == "hook")
+    assert hook["status"] == "ok", hook
+    # Run bare (not through the function), the same check warns: the marker is not exported.
+    sh.run(f"command letme doctor --json --no-network > {out}", timeout=30)
+    hook = next(c for c in json.loads(out.read_text())["checks"] if c["name"] == "hook")
+    assert hook["status"] == "warn", hook
