@@ -215,8 +215,8 @@ def pick_shell(requested: str | None) -> tuple[str, str]:
 
     candidates: list[tuple[str | None, str | None]] = []
     if requested:
-        name = shells.get(requested).name
-        candidates.append((name, shutil.which(name)))
+        chosen = shells.get(requested).name
+        candidates.append((chosen, shutil.which(chosen)))
     else:
         candidates.append(shells.detect_program())
         env_shell = os.environ.get("SHELL")
