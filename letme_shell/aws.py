@@ -24,7 +24,19 @@ READ_TIMEOUT = 15
 MAX_ATTEMPTS = 4
 
 
+_SESSIONS: dict[tuple[str, str], Any] = {}
+
+
 def source_session(settings: Settings) -> boto3.Session:
+    """One boto3 session per process: each new Session loads and parses botocore's service
+    models again (tens of ms), and a 3-hop chain would otherwise build four."""
+    key = (settings.aws_source_profile, settings.aws_source_profile_region)
+    if key not in _SESSIONS:
+        _SESSIONS[key] = _new_source_session(settings)
+    return _SESSIONS[key]
+
+
+def _new_source_session(settings: Settings) -> boto3.Session:
     import boto3
     import botocore.exceptions
 
@@ -54,7 +66,6 @@ def client(settings: Settings, service: str, session: Any = None, credentials: A
 
 
 def _client(settings: Settings, service: str, session: Any, credentials: Any, region: str | None) -> Any:
-    import boto3
     from botocore.config import Config
 
     config = Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
@@ -64,12 +75,11 @@ def _client(settings: Settings, service: str, session: Any, credentials: Any, re
     if endpoint:
         kwargs["endpoint_url"] = endpoint
     if credentials is not None:
-        session = boto3.Session(
-            aws_access_key_id=credentials.access_key_id,
-            aws_secret_access_key=credentials.secret_access_key,
-            aws_session_token=credentials.session_token,
-        )
-    elif session is None:
+        # Explicit keys on the client override the session's own credentials.
+        kwargs.update(aws_access_key_id=credentials.access_key_id,
+                      aws_secret_access_key=credentials.secret_access_key,
+                      aws_session_token=credentials.session_token)
+    if session is None:
         session = source_session(settings)
     return session.client(service, **kwargs)
 
