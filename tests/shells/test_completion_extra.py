@@ -13,7 +13,6 @@ from __future__ import annotations
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -114,19 +113,6 @@ def test_fish_context_mode_and_region_candidates(catalogued, odd_config):
 
 
 # ---- real TAB -----------------------------------------------------------------------------------------
-
-@pytest.fixture
-def open_shell(catalogued, tmp_path) -> Iterator:
-    opened: list[Shell] = []
-
-    def start(name: str, **kwargs: object) -> Shell:
-        shell = Shell(name, catalogued.env, tmp_path / f"work-{name}-{len(opened)}", **kwargs)  # type: ignore[arg-type]
-        opened.append(shell)
-        return shell
-
-    yield start
-    for shell in opened:
-        shell.close()
 
 
 def tab(sh: Shell, typed: str) -> list[str]:

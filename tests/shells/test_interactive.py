@@ -10,7 +10,6 @@ import json
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,21 +20,6 @@ from tests.shells.harness import Shell
 SHELLS = ["bash", "zsh", "fish"]
 MFA = "--mfa-code 123456"
 WHOAMI = "python3 -c \"import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])\""
-
-
-@pytest.fixture
-def open_shell(catalogued, tmp_path) -> Iterator:
-    opened: list[Shell] = []
-    (catalogued.home / ".zshrc").write_text("")  # a child zsh (letme shell) would run zsh-newuser-install
-
-    def start(name: str, **kwargs: object) -> Shell:
-        shell = Shell(name, catalogued.env, tmp_path / f"work-{name}-{len(opened)}", **kwargs)  # type: ignore[arg-type]
-        opened.append(shell)
-        return shell
-
-    yield start
-    for shell in opened:
-        shell.close()
 
 
 def whoami(shell: Shell) -> str:
