@@ -10,6 +10,7 @@ What TAB inserted is read back by turning the line into `echo ... > file`.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 import uuid
@@ -153,3 +154,21 @@ def test_zsh_completion_autoloaded_from_fpath(open_shell, catalogued, tmp_path):
     assert tab(sh, "letme use --context stg") == ["letme", "use", "--context", "staging"]
     assert tab(sh, "letme use example1 --mode pcs") == ["letme", "use", "example1", "--mode", "process"]
     assert tab(sh, "letme use example1 --region use") == ["letme", "use", "example1", "--region", "us-east-1"]
+
+
+@pytest.mark.parametrize("name", ["bash", "zsh", "fish"])
+def test_tab_on_an_ambiguous_fragment_keeps_what_was_typed(name, open_shell):
+    """"p1" matches example1 and payments-prod-00001 alike, which share no prefix: TAB lists them and keeps "p1"."""
+    sh = open_shell(name)
+    if name == "zsh":
+        sh.run("bindkey -e")
+    assert tab(sh, "letme use p1") == ["letme", "use", "p1"]
+    assert tab(sh, "letme use exa") == ["letme", "use", "example"]  # a shared prefix longer than the word: taken
+
+
+def test_zsh_second_tab_on_an_ambiguous_fragment_starts_the_menu(open_shell, catalogued):
+    sh = open_shell("zsh")
+    sh.run("bindkey -e")
+    names = (catalogued.home / ".cache" / "letme" / "catalog" / "general" / "names").read_text().split()
+    first = next(name for name in names if re.search("p.*1", name))  # no prefix or substring match: in file order
+    assert tab(sh, "letme use p1\t") == ["letme", "use", first]
