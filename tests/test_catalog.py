@@ -158,3 +158,29 @@ def test_init_again_replaces_the_cache(catalogued: Sandbox) -> None:
     assert "stale" not in names.read_text().split()
     removed = detached(catalogued, "init", "--remove")
     assert removed.returncode == 0 and not names.exists()
+
+
+def test_list_prints_from_the_listing_file_only_while_it_matches_the_records(catalogued: Sandbox) -> None:
+    """`list` takes its columns from the `listing` file that init writes beside the records; a listing
+    that is damaged, unprintable or from another init is ignored and the records are listed instead."""
+    listing = catalogued.home / ".cache" / "letme" / "catalog" / "general" / "listing"
+    original = listing.read_text()
+    assert listing.stat().st_mode & 0o077 == 0
+    expected = detached(catalogued, "list")
+    assert expected.returncode == 0 and "Example account, one role" in expected.stdout
+    for args in [(), ("ex",), ("--tag", "prod"), ("--names",)]:
+        listing.unlink()
+        from_records = detached(catalogued, "list", *args)
+        listing.write_text(original)
+        assert detached(catalogued, "list", *args).stdout == from_records.stdout != ""
+    # Read, not decoration: an edited description shows.
+    listing.write_text(original.replace("Example account, one role", "Edited in the listing"))
+    assert "Edited in the listing" in detached(catalogued, "list").stdout
+    for damaged in [original.replace("Example account, one role", "escape \x1b[31m"),   # unprintable
+                    original.replace("\nexample1\t", "\n../evil\t"),                      # not a name
+                    original.replace("\n", "\nextra\tfield\n", 1),                         # wrong field count
+                    original.replace("letme_listing 1\t", "letme_listing 1\t1"),           # another init
+                    original[:-1]]:                                                        # truncated
+        assert damaged != original
+        listing.write_text(damaged)
+        assert detached(catalogued, "list").stdout == expected.stdout

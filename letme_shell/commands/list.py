@@ -6,9 +6,15 @@ import argparse
 import sys
 import time
 
-from letme_shell import catalog, fuzzy, ui, validate
+from letme_shell import catalog, fuzzy, ui
 from letme_shell.commands import _common
 from letme_shell.errors import LetmeError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: `list` is a cheap path
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,35 +38,50 @@ def _age(seconds: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     settings = _common.settings(args)
-    accounts = catalog.load_all(settings.context)
-    if accounts is None:
-        raise LetmeError(f"no catalog cache for context '{settings.context}'",
-                         "run 'letme init' to fetch the accounts from DynamoDB")
     tags = args.tag if args.tag is not None else settings.tags
-    if tags:
-        accounts = [a for a in accounts if set(tags) <= set(a.tags)]
-    if args.filter:
-        by_name = {a.name: a for a in accounts}
-        accounts = [by_name[name] for name in fuzzy.rank(args.filter, by_name)]
     if args.json:
-        _common.print_json([a.to_json() for a in accounts])
+        accounts = _accounts(settings.context)
+        selected = _select({a.name: a for a in accounts if set(tags) <= set(a.tags)}, args.filter)
+        _common.print_json([a.to_json() for a in selected])
         return 0
+    # The listing file has the columns ready; a cache from before it existed is listed from its records.
+    listed = catalog.listing(settings.context)
+    info: catalog.CatalogInfo | None
+    if listed is not None:
+        info, rows = listed
+    else:
+        rows = [catalog.listing_row(a) for a in _accounts(settings.context)]
+        info = catalog.info(settings.context)
+    if tags:
+        rows = [row for row in rows if set(tags) <= set(row[4].split(","))]
+    rows = _select({row[0]: row for row in rows}, args.filter)
     if args.names:
-        sys.stdout.write("".join(f"{a.name}\n" for a in accounts))
+        sys.stdout.write("".join(f"{row[0]}\n" for row in rows))
         return 0
-    info = catalog.info(settings.context)
     if info:
         ui.info(f"{info.count} accounts in context '{settings.context}', cached {_age(time.time() - info.fetched_at)}"
                 " ago ('letme init' refreshes)")
-    if not accounts:
+    if not rows:
         ui.info("no account matches")
         return 0
-    width = max(len("NAME"), *(len(a.name) for a in accounts))
-    rows = [f"{'NAME':<{width}}  {'ID':<12}  {'HOPS':>4}  {'REGIONS':<24}  DESCRIPTION"]
-    for a in accounts:
-        regions = validate.printable(",".join(a.regions), 40) or "-"
-        account_id = validate.printable(a.id, 12) if a.id else "-"
-        rows.append(f"{a.name:<{width}}  {account_id:<12}  {len(a.roles):>4}  {regions:<24}  "
-                    f"{validate.printable(a.description, 60)}")
-    sys.stdout.write("\n".join(rows) + "\n")
+    width = max(len("NAME"), *(len(row[0]) for row in rows))
+    lines = [f"{'NAME':<{width}}  {'ID':<12}  {'HOPS':>4}  {'REGIONS':<24}  DESCRIPTION"]
+    lines += [f"{name:<{width}}  {account_id:<12}  {hops:>4}  {regions:<24}  {description}"
+              for name, account_id, hops, regions, _, description in rows]
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
+
+
+def _accounts(context: str) -> list[catalog.Account]:
+    accounts = catalog.load_all(context)
+    if accounts is None:
+        raise LetmeError(f"no catalog cache for context '{context}'",
+                         "run 'letme init' to fetch the accounts from DynamoDB")
+    return accounts
+
+
+def _select(by_name: dict[str, T], query: str | None) -> list[T]:
+    """All of them in name order, or those matching the fuzzy query, best first."""
+    if not query:
+        return list(by_name.values())
+    return [by_name[name] for name in fuzzy.rank(query, by_name)]
