@@ -6,9 +6,7 @@ The cache is three files per context, each written atomically:
   a 10,000-account catalog costs about what it costs on a 10-account one;
 - `names`: one name per line, for shell completion without Python;
 - `regions`: `name<TAB>region region…` per line, for completing `--region`;
-- `listing`: the columns `letme list` prints, already sanitised, one tab-separated
-  line per account: listing 10,000 accounts from it costs a split per line instead
-  of parsing and checking 10,000 JSON records.
+- `listing`: the table `letme list` prints, ready (see `listing`).
 Nothing here imports boto3; `catalog_sync` fills the cache from DynamoDB.
 """
 
@@ -124,19 +122,6 @@ def listing_file(context: str) -> Path:
     return paths.catalog_dir(context) / "listing"
 
 
-LISTING_MAGIC = "letme_listing 1"
-# One `letme list` row: name, id, hops, regions, tags, description (all display-ready).
-Row = list[str]
-
-
-def listing_row(account: Account) -> Row:
-    """The columns `letme list` shows. printable() turns tabs and newlines into '?', so a
-    description can never add a field or a line to the listing file."""
-    return [account.name, account.id or "-", str(len(account.roles)),
-            validate.printable(",".join(account.regions), 40) or "-", ",".join(account.tags),
-            validate.printable(account.description, 60)]
-
-
 def write_cache(context: str, table: str, accounts: Iterable[Account]) -> CatalogInfo:
     ordered = sorted(accounts, key=lambda a: a.name)
     info = CatalogInfo(context, table, time.time(), len(ordered))
@@ -146,9 +131,9 @@ def write_cache(context: str, table: str, accounts: Iterable[Account]) -> Catalo
     # Names first would let a reader see names whose records are not there yet; the
     # records go first, then the files the shell reads.
     fsutil.atomic_write(accounts_file(context), ("\n".join(lines) + "\n").encode())
-    # Stamped with the records' fetch time: `listing` trusts it only beside the records it was made with.
-    listing = [f"{LISTING_MAGIC}\t{info.fetched_at!r}"] + ["\t".join(listing_row(a)) for a in ordered]
-    fsutil.atomic_write(listing_file(context), ("\n".join(listing) + "\n").encode())
+    from letme_shell import listing  # not on the `use` path
+
+    listing.write(listing_file(context), info.fetched_at, ordered)
     fsutil.atomic_write(names_file(context), "".join(f"{a.name}\n" for a in ordered).encode(), mode=0o644)
     regions_text = "".join(f"{a.name}\t{' '.join(a.regions)}\n" for a in ordered)
     fsutil.atomic_write(regions_file(context), regions_text.encode(), mode=0o644)
@@ -244,25 +229,16 @@ def load_all(context: str) -> list[Account] | None:
     return [account for item in items if (account := _listed(item)) is not None]
 
 
-def listing(context: str) -> tuple[CatalogInfo, list[Row]] | None:
-    """The catalog's info and its `letme list` rows from the listing file; None when that file
-    is missing, damaged or from another `init` than accounts.jsonl (then use `load_all`)."""
+def listed(context: str) -> tuple[CatalogInfo, str] | None:
+    """The catalog's info and the `letme list` table from the listing file; None when there is no
+    catalog, or the listing is missing, damaged or not from the same `init` (then use `load_all`)."""
+    from letme_shell import listing  # not on the `use` path
+
     head = _header(context)
-    data = fsutil.read_bytes(listing_file(context))
-    if head is None or data is None or not data.endswith(b"\n"):
+    if head is None:
         return None
-    text = data.decode("utf-8", "replace")
-    stamp, _, body = text.partition("\n")
-    if stamp != f"{LISTING_MAGIC}\t{head.fetched_at!r}":
-        return None
-    rows = [line.split("\t") for line in body.splitlines()]
-    # The same checks as load_all, done once over the whole text: every row has its six
-    # fields, every name is an account name, and nothing but tabs and newlines is unprintable.
-    if (any(len(row) != 6 for row in rows)
-            or not validate.ACCOUNT_NAMES.fullmatch("".join(f"{row[0]}\n" for row in rows))
-            or not body.replace("\t", "").replace("\n", "").isprintable()):
-        return None
-    return head, rows
+    text = listing.read(listing_file(context), head.fetched_at)
+    return (head, text) if text is not None else None
 
 
 def _header(context: str) -> CatalogInfo | None:

@@ -12,8 +12,6 @@ import re
 # Starts with a letter or digit so it can never look like a flag; no shell, INI or
 # path metacharacters, so it is safe in every place letme puts it.
 ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-# Many names, each followed by a newline: checks a whole list in one call.
-ACCOUNT_NAMES = re.compile(rf"(?:{ACCOUNT_NAME.pattern}\n)*")
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 PARTITION = r"aws(-[a-z]+)*"
 ROLE_ARN = re.compile(rf"arn:{PARTITION}:iam::\d{{12}}:role/[\w+=,.@/-]{{1,512}}")

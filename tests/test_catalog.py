@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
 import pytest
@@ -161,26 +162,31 @@ def test_init_again_replaces_the_cache(catalogued: Sandbox) -> None:
 
 
 def test_list_prints_from_the_listing_file_only_while_it_matches_the_records(catalogued: Sandbox) -> None:
-    """`list` takes its columns from the `listing` file that init writes beside the records; a listing
-    that is damaged, unprintable or from another init is ignored and the records are listed instead."""
+    """`list` copies the table init left in the `listing` file beside the records; a listing that
+    is damaged, cut short or from another init is ignored and the records are formatted instead."""
     listing = catalogued.home / ".cache" / "letme" / "catalog" / "general" / "listing"
-    original = listing.read_text()
+    original = listing.read_bytes()
     assert listing.stat().st_mode & 0o077 == 0
     expected = detached(catalogued, "list")
     assert expected.returncode == 0 and "Example account, one role" in expected.stdout
-    for args in [(), ("ex",), ("--tag", "prod"), ("--names",)]:
+    for args in [(), ("ex",), ("--tag", "prod"), ("--names",), ("zzzzqqq",)]:
         listing.unlink()
         from_records = detached(catalogued, "list", *args)
-        listing.write_text(original)
-        assert detached(catalogued, "list", *args).stdout == from_records.stdout != ""
-    # Read, not decoration: an edited description shows.
-    listing.write_text(original.replace("Example account, one role", "Edited in the listing"))
+        listing.write_bytes(original)
+        from_listing = detached(catalogued, "list", *args)
+        assert (from_listing.returncode, from_listing.stdout) == (0, from_records.stdout), args
+    stamp, table = original.split(b"\n", 1)
+    magic, fetched_at, _ = stamp.split(b"\t")
+
+    def stamped(text: bytes, at: bytes = fetched_at) -> bytes:
+        return b"\t".join([magic, at, str(zlib.crc32(text)).encode()]) + b"\n" + text
+
+    # Read, not decoration: an edit with a matching checksum shows.
+    listing.write_bytes(stamped(table.replace(b"Example account, one role", b"Edited in the listing")))
     assert "Edited in the listing" in detached(catalogued, "list").stdout
-    for damaged in [original.replace("Example account, one role", "escape \x1b[31m"),   # unprintable
-                    original.replace("\nexample1\t", "\n../evil\t"),                      # not a name
-                    original.replace("\n", "\nextra\tfield\n", 1),                         # wrong field count
-                    original.replace("letme_listing 1\t", "letme_listing 1\t1"),           # another init
-                    original[:-1]]:                                                        # truncated
-        assert damaged != original
-        listing.write_text(damaged)
+    for damaged in [stamp + b"\n" + table.replace(b"Example account, one role", b"escape \x1b[31m"),
+                    original[:-10],                                     # cut short
+                    stamped(table, at=fetched_at + b"1"),               # from another init
+                    stamped(table)[len(b"letme_"):]]:                   # not a listing
+        listing.write_bytes(damaged)
         assert detached(catalogued, "list").stdout == expected.stdout

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from letme_shell import catalog, fuzzy, ui
+from letme_shell import catalog, fuzzy, listing, ui
 from letme_shell.commands import _common
 from letme_shell.errors import LetmeError
 
@@ -40,44 +40,40 @@ def run(args: argparse.Namespace) -> int:
     settings = _common.settings(args)
     tags = args.tag if args.tag is not None else settings.tags
     if args.json:
-        accounts = _accounts(settings.context)
-        selected = _select({a.name: a for a in accounts if set(tags) <= set(a.tags)}, args.filter)
-        _common.print_json([a.to_json() for a in selected])
+        accounts = _accounts(settings.context, tags)
+        _common.print_json([a.to_json() for a in _select({a.name: a for a in accounts}, args.filter)])
         return 0
-    # The listing file has the columns ready; a cache from before it existed is listed from its records.
-    listed = catalog.listing(settings.context)
+    # The table init left ready; formatted from the records when filtering by tag, or when
+    # the listing file is missing or doubtful.
+    ready = None if tags else catalog.listed(settings.context)
     info: catalog.CatalogInfo | None
-    if listed is not None:
-        info, rows = listed
+    if ready is not None:
+        info, text = ready
     else:
-        rows = [catalog.listing_row(a) for a in _accounts(settings.context)]
-        info = catalog.info(settings.context)
-    if tags:
-        rows = [row for row in rows if set(tags) <= set(row[4].split(","))]
-    rows = _select({row[0]: row for row in rows}, args.filter)
-    if args.names:
-        sys.stdout.write("".join(f"{row[0]}\n" for row in rows))
-        return 0
+        text, info = listing.table(_accounts(settings.context, tags)), catalog.info(settings.context)
+    header, _, body = text.partition("\n")
+    if args.filter or args.names:
+        lines = _select({listing.name_of(line): line for line in body.splitlines()}, args.filter)
+        if args.names:
+            sys.stdout.write("".join(f"{listing.name_of(line)}\n" for line in lines))
+            return 0
+        body = "".join(f"{line}\n" for line in lines)
     if info:
         ui.info(f"{info.count} accounts in context '{settings.context}', cached {_age(time.time() - info.fetched_at)}"
                 " ago ('letme init' refreshes)")
-    if not rows:
+    if not body:
         ui.info("no account matches")
         return 0
-    width = max(len("NAME"), *(len(row[0]) for row in rows))
-    lines = [f"{'NAME':<{width}}  {'ID':<12}  {'HOPS':>4}  {'REGIONS':<24}  DESCRIPTION"]
-    lines += [f"{name:<{width}}  {account_id:<12}  {hops:>4}  {regions:<24}  {description}"
-              for name, account_id, hops, regions, _, description in rows]
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(f"{header}\n{body}")
     return 0
 
 
-def _accounts(context: str) -> list[catalog.Account]:
+def _accounts(context: str, tags: list[str]) -> list[catalog.Account]:
     accounts = catalog.load_all(context)
     if accounts is None:
         raise LetmeError(f"no catalog cache for context '{context}'",
                          "run 'letme init' to fetch the accounts from DynamoDB")
-    return accounts
+    return [a for a in accounts if set(tags) <= set(a.tags)] if tags else accounts
 
 
 def _select(by_name: dict[str, T], query: str | None) -> list[T]:
