@@ -1,6 +1,6 @@
 """The account catalog: the model, validation of untrusted items, and the local cache.
 
-The cache is three files per context, each written atomically:
+The cache is four files per context, each written atomically:
 - `accounts.jsonl`: a header line, then one account per line sorted by name. A
   lookup finds its line by a byte search and parses only that line, so `use` on
   a 10,000-account catalog costs about what it costs on a 10-account one;
