@@ -251,3 +251,17 @@ def test_debug_is_the_only_way_to_a_traceback(sandbox: Sandbox) -> None:
     result = detached(sandbox, "list")
     assert result.returncode == 1
     assert_one_error(result.stderr, str(sandbox.letme_config), "not valid TOML")
+
+
+def test_empty_or_directory_catalog_cache_on_the_lookup_path(catalogued: Sandbox) -> None:
+    """`use`/`obtain` map the records file for a lookup; files that cannot be mapped get the plain read's answers."""
+    cache = catalogued.home / ".cache" / "letme" / "catalog" / "general" / "accounts.jsonl"
+    cache.write_bytes(b"")  # mmap refuses an empty file
+    obtained = detached(catalogued, "obtain", "example1", "--mfa-code", "123456")
+    assert obtained.returncode == 0, obtained.stderr
+    assert "warning: ignoring the unreadable catalog cache" in obtained.stderr
+    cache.unlink()
+    cache.mkdir()
+    refused = detached(catalogued, "obtain", "example1", "--mfa-code", "123456")
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert_one_error(refused.stderr, f"{cache} is a directory")
