@@ -2,9 +2,12 @@
 # bash completion for letme: subcommands, flags, account names and an account's
 # regions. Names come from the catalog cache files that `letme init` writes
 # (<cache>/catalog/<context>/names and .../regions), read with builtins and, for
-# account names, one grep: no Python starts at TAB. Matching is fuzzy and ranked:
-# names that start with the typed text, then names that contain it, then names
-# that contain its letters in order ("ex1" offers example1, "prd" offers prod-eu). Case is ignored.
+# account names, one grep: no Python starts at TAB. Matching is fuzzy: the names
+# that start with the typed text when there are any; else the names that contain
+# it, then those with its letters in order ("ex1" offers example1, "prd" offers
+# prod-eu). Case is ignored. Prefix matches alone, because readline replaces the
+# word with what the offered names share: with others beside them ("web-d":
+# web-dev-…, web-prod-…), that would cut back what was typed.
 #
 # `letme hook bash` includes this file. On its own (e.g. in
 # /usr/share/bash-completion/completions/letme) it uses the default directories.
@@ -43,7 +46,11 @@ __letme_fuzzy() {
         fi
     done
     ((had_nocase)) || shopt -u nocasematch
-    COMPREPLY=("${prefix[@]}" "${inside[@]}" "${scattered[@]}")
+    if ((${#prefix[@]})); then
+        COMPREPLY=("${prefix[@]}")
+    else
+        COMPREPLY=("${inside[@]}" "${scattered[@]}")
+    fi
 }
 
 # __letme_names WORD FILE : candidates = the names in FILE that contain WORD's

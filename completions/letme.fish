@@ -1,9 +1,9 @@
 # fish completion for letme: subcommands, flags, account names and an account's
 # regions. Names come from the catalog cache files that `letme init` writes
 # (<cache>/catalog/<context>/names and .../regions), read with `read` (a builtin):
-# no process starts at TAB. Matching is fuzzy and ranked: names that start with
-# the typed text, then names that contain it, then names that contain its
-# letters in order ("ex1" offers example1). Case is ignored; -k keeps the order.
+# no process starts at TAB. Matching is fuzzy: the names that start with the
+# typed text when there are any; else the names that contain it, then those with
+# its letters in order ("ex1" offers example1). Case is ignored; -k keeps the order.
 #
 # `letme hook fish` includes this file; it also works from
 # ~/.config/fish/completions/letme.fish with the default directories.
@@ -29,8 +29,12 @@ function __letme_fuzzy
     set -l first (string match -e -r -i -- "^$exact" $argv)
     set -l inside (string match -e -r -i -- "$exact" $argv)
     set -l loose (string match -e -r -i -- "$scattered" $argv)
+    if set -q first[1]
+        printf '%s\n' $first
+        return 0
+    end
     set -l seen
-    for name in $first $inside $loose
+    for name in $inside $loose
         contains -- $name $seen; and continue
         set -a seen $name
         printf '%s\n' $name

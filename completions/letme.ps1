@@ -1,6 +1,6 @@
 # PowerShell completion for letme: subcommands, flags and account names, read
 # from the catalog cache file that `letme init` writes (no process at TAB).
-# Matching is fuzzy and ranked: prefix, then substring, then letters in order.
+# Matching is fuzzy: prefix matches when there are any; else substring, then letters in order.
 # `letme hook powershell` includes this file.
 # NOTE: no pwsh runs in letme's CI; this file is checked for structure only.
 
@@ -14,9 +14,10 @@ function global:__letme_fuzzy([string]$word, [string[]]$candidates) {
     $exact = [regex]::Escape($word)
     $scattered = ($word.ToCharArray() | ForEach-Object { [regex]::Escape([string]$_) }) -join '.*'
     $first = @($candidates | Where-Object { $_ -match "^$exact" })
-    $inside = @($candidates | Where-Object { $_ -match $exact -and $_ -notin $first })
-    $loose = @($candidates | Where-Object { $_ -match $scattered -and $_ -notin $first -and $_ -notin $inside })
-    return $first + $inside + $loose
+    if ($first.Count) { return $first }
+    $inside = @($candidates | Where-Object { $_ -match $exact })
+    $loose = @($candidates | Where-Object { $_ -match $scattered -and $_ -notin $inside })
+    return $inside + $loose
 }
 
 Register-ArgumentCompleter -Native -CommandName letme -ScriptBlock {

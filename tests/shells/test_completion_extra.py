@@ -79,7 +79,8 @@ def test_bash_context_candidates_come_from_the_table_headers(catalogued, odd_con
     # A literal ~/ after --config, as typed (COMP_WORDS are not expanded).
     home_config = Path(env["HOME"]) / "odd.toml"
     home_config.write_text(ODD_CONFIG)
-    assert bash_candidates(env, "list", "--config", "~/odd.toml", "--context", "st") == ["staging", "last"]
+    assert bash_candidates(env, "list", "--config", "~/odd.toml", "--context", "st") == ["staging"]
+    assert bash_candidates(env, "list", "--config", "~/odd.toml", "--context", "ast") == ["last"]
     # The default file: ${XDG_CONFIG_HOME:-~/.config}/letme/letme.toml.
     assert bash_candidates(env, "use", "--context", "") == ["general"]
     with_contexts(catalogued)
@@ -96,8 +97,9 @@ def test_bash_mode_and_region_candidates(catalogued):
     assert bash_candidates(env, "use", "example1", "--region", "") == ["eu-west-1", "us-east-1"]
     assert bash_candidates(env, "use", "example2", "--region", "") == ["eu-west-1", "ap-southeast-2"]
     assert bash_candidates(env, "use", "--region", "") == []  # no account yet: nothing to offer
-    # Fuzzy: "us" is a prefix of us-east-1 and also in order in "eu-west-1"; the prefix match ranks first.
-    assert bash_candidates(env, "use", "example1", "--region", "us") == ["us-east-1", "eu-west-1"]
+    # Fuzzy: "us" is a prefix of us-east-1 and also in order in "eu-west-1"; the prefix match is offered alone.
+    assert bash_candidates(env, "use", "example1", "--region", "us") == ["us-east-1"]
+    assert bash_candidates(env, "use", "example1", "--region", "ws") == ["eu-west-1"]
     assert bash_candidates(env, "obtain", "example2", "--region", "ap") == ["ap-southeast-2"]
 
 
@@ -164,6 +166,9 @@ def test_tab_on_an_ambiguous_fragment_keeps_what_was_typed(name, open_shell):
         sh.run("bindkey -e")
     assert tab(sh, "letme use p1") == ["letme", "use", "p1"]
     assert tab(sh, "letme use exa") == ["letme", "use", "example"]  # a shared prefix longer than the word: taken
+    # "web-d" also has its letters in web-prod-…: prefix matches are offered alone, so TAB extends the word.
+    assert tab(sh, "letme use web-d") == ["letme", "use", "web-dev-000"]
+    assert tab(sh, "letme use example1 --mo") == ["letme", "use", "example1", "--mode"]
 
 
 def test_zsh_second_tab_on_an_ambiguous_fragment_starts_the_menu(open_shell, catalogued):

@@ -261,7 +261,7 @@ RANKING = {
 
 
 @pytest.mark.parametrize("name", SHELLS)
-def test_completion_ranks_prefix_then_substring_then_subsequence(name, tmp_path):
+def test_completion_offers_prefix_matches_alone_else_substring_then_subsequence(name, tmp_path):
     from letme_shell import resources
 
     script = resources.path("completions", {"bash": "letme.bash", "zsh": "_letme", "fish": "letme.fish"}[name])
@@ -269,7 +269,12 @@ def test_completion_ranks_prefix_then_substring_then_subsequence(name, tmp_path)
     result = subprocess.run([*RANKING[name], str(script), "prd", *names], capture_output=True, text=True,
                             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["PRD-upper", "search-prd", "xprdx", "payments-prod-00017", "prod-eu"]
+    assert result.stdout.split() == ["PRD-upper"]  # a prefix match (any case): offered alone
+    without_prefix = [n for n in names if n != "PRD-upper"]
+    result = subprocess.run([*RANKING[name], str(script), "prd", *without_prefix], capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["search-prd", "xprdx", "payments-prod-00017", "prod-eu"]
 
 
 @pytest.mark.parametrize("name", SHELLS)
