@@ -250,3 +250,14 @@ def test_aws_endpoint_url_and_config_endpoint_both_work(catalogued: Sandbox, rec
                             capture_output=True, text=True, timeout=60, start_new_session=True)
     assert result.returncode == 0, result.stderr
     assert len(recorder.actions("AssumeRole")) == 4
+
+
+@pytest.mark.parametrize("command", [("obtain", "example1"), ("exec", "example1", "--", "true"),
+                                     ("shell", "example1"), ("obtain", "example1", "--credential-process")])
+def test_a_bad_region_is_refused_before_any_sts_call(catalogued: Sandbox, recorder: Recorder,
+                                                     command: tuple[str, ...]) -> None:
+    """No MFA code typed for nothing: the region is checked before the role chain starts."""
+    result = detached(catalogued, *command[:2], "--region", "mars-1", *command[2:])
+    assert result.returncode != 0
+    assert "'mars-1' is not an AWS region name" in result.stderr and "Traceback" not in result.stderr
+    assert recorder.actions("GetSessionToken") == [] and recorder.actions("AssumeRole") == []

@@ -22,13 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = _common.settings(args)
     account = session.resolve(settings, args.account)
+    region = switch.pick_region(settings, account, args.region)  # a bad --region fails before any MFA prompt
     creds = session.credentials_for(settings, account, args.mfa_code, renew=args.renew)
     if args.credential_process or args.v1:
         from letme_shell.commands.credential_process import emit
 
         emit(creds)
         return 0
-    region = switch.pick_region(settings, account, args.region)
     profile = switch.profile_for(settings, account, "profile", region, creds)
     switch.sync_files(profile, args.force)
     ui.info(f"credentials for '{account.name}' valid until {creds.expiration}; "

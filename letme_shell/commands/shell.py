@@ -40,8 +40,8 @@ def child_environment(change: EnvChange) -> dict[str, str]:
 def env_mode_change(args: argparse.Namespace, previous: str | None) -> EnvChange:
     settings = _common.settings(args)
     account = session.resolve(settings, args.account)
+    region = switch.pick_region(settings, account, args.region)  # a bad --region fails before any MFA prompt
     creds = session.credentials_for(settings, account, args.mfa_code)
-    region = switch.pick_region(settings, account, args.region)
     return switch.env_change(settings, account, "env", region, creds, previous)
 
 
