@@ -52,6 +52,13 @@ def test_unknown_account_suggests_close_names(catalogued: Sandbox) -> None:
     assert result.stdout == ""
 
 
+def test_an_empty_name_is_an_error_not_the_picker(catalogued: Sandbox) -> None:
+    """`letme use "$UNSET"` must not turn interactive: only a missing name opens the picker."""
+    result = detached(catalogued, "use", "", env={"LETME_HOOK_SHELL": "bash"})
+    assert result.returncode != 0 and result.stdout == ""
+    assert_one_error(result.stderr, "'' is not a valid account name")
+
+
 def test_unknown_account_without_a_cache_says_to_init(sandbox: Sandbox) -> None:
     result = detached(sandbox, "credential-process", "nosuch")
     assert result.returncode != 0

@@ -105,7 +105,7 @@ def emit(shell: Shell, change: EnvChange) -> None:
 def run(args: argparse.Namespace) -> int:
     shell = target_shell(args, "use")
     settings = _common.settings(args)
-    name = args.account or pick(settings)
+    name = pick(settings) if args.account is None else args.account  # `letme use ""` is an error, not the picker
     change = change_for(settings, name, args.mode, args.region, args.mfa_code, args.force,
                         previous=os.environ.get("LETME_ACCOUNT"))
     emit(shell, change)
