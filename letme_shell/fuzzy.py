@@ -33,6 +33,9 @@ def subsequence_score(query: str, name: str) -> int | None:
 
 
 def rank(query: str, names: Iterable[str]) -> list[str]:
+    """The names matching `query`, best first; with no query, all of them in the order given."""
+    if not query:
+        return list(names)
     scored = [(score, name) for name in names if (score := subsequence_score(query, name)) is not None]
     return [name for _, name in sorted(scored)]
 

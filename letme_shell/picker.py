@@ -76,7 +76,11 @@ def _run(accounts: Sequence[Account], current: str | None, tty_in: IO[str], tty_
     def matches() -> list[str]:
         # Ranked once per query text, not once per redraw.
         if view.query != query.text:
-            view.query, view.found, view.selected, view.top = query.text, fuzzy.rank(query.text, names), 0, 0
+            found = fuzzy.rank(query.text, names)
+            # Nothing typed yet: start on the current account, so that Enter keeps it (never on
+            # whichever name happens to sort first, which may be production).
+            start = found.index(current) if not query.text and current is not None and current in by_name else 0
+            view.query, view.found, view.selected, view.top = query.text, found, start, max(0, start - VISIBLE + 1)
         return view.found
 
     def move(delta: int) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pexpect
 import pytest
 
-from letme_shell import catalog, picker
+from letme_shell import catalog, fuzzy, picker
 from tests.shells.harness import PROMPT, Shell
 from tests.test_imports import WRAPPER, heavy_imports
 
@@ -63,6 +63,20 @@ def test_arrows_move_the_selection_then_the_mfa_prompt_is_answered(bash):
     bash.child.expect(PROMPT, timeout=30)
     bash.sync()
     assert bash.getenv("LETME_ACCOUNT") == "example2"
+
+
+def test_enter_with_nothing_typed_keeps_the_current_account(bash, catalogued):
+    """The selection starts on the current account, not on the shortest name (here prod-eu, which would
+    ask for an MFA code: a bare Enter must never switch a shell into production)."""
+    catalogued.ok("obtain", "example2", "--mfa-code", "123456", timeout=60)
+    assert bash.status("letme use example2", timeout=30) == 0
+    open_picker(bash)
+    bash.child.send("\r")
+    bash.child.expect(PROMPT, timeout=30)
+    bash.sync()
+    assert bash.getenv("LETME_ACCOUNT") == "example2"
+    # With no current account, nothing typed lists the catalog in its own (name) order.
+    assert fuzzy.rank("", ["web-dev-1", "prod-eu", "billing-prod-2"]) == ["web-dev-1", "prod-eu", "billing-prod-2"]
 
 
 def test_stdout_carries_only_the_shell_code(bash, catalogued):
