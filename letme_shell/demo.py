@@ -180,32 +180,33 @@ class Demo:
         ])
 
     def shell_command(self, name: str, program: str) -> list[str]:
-        """The argv that starts `program` interactively with the hook loaded and the banner shown."""
-        assert self.root is not None
-        banner = self.root / "banner.txt"
-        banner.write_text(self.banner(), encoding="utf-8")
-        show = f"cat {shlex.quote(str(banner))} >&2"
+        """The argv that starts `program` interactively with the hook loaded.
+
+        The rc file is the sandbox HOME's own, so a shell started inside the demo
+        (`letme shell example2`) loads the hook too."""
         if name == "bash":
-            rc = self.root / "bashrc"
-            rc.write_text("PS1='(letme demo) \\w \\$ '\n"
-                          'eval "$(letme hook bash)"\n'
-                          f"{show}\n", encoding="utf-8")
-            return [program, "--noprofile", "--rcfile", str(rc), "-i"]
+            (self.home / ".bashrc").write_text("PS1='(letme demo) \\w \\$ '\n"
+                                               'eval "$(letme hook bash)"\n', encoding="utf-8")
+            return [program, "--noprofile", "-i"]
         if name == "zsh":
-            zdot = self.root / "zdotdir"
-            zdot.mkdir(exist_ok=True)
-            (zdot / ".zshrc").write_text("PS1='(letme demo) %~ %# '\n"
-                                         'autoload -Uz compinit && compinit -u -d "$HOME/.zcompdump"\n'
-                                         'eval "$(letme hook zsh)"\n'
-                                         f"{show}\n", encoding="utf-8")
-            self.env["ZDOTDIR"] = str(zdot)
+            (self.home / ".zshrc").write_text("PS1='(letme demo) %~ %# '\n"
+                                              'autoload -Uz compinit && compinit -u -d "$HOME/.zcompdump"\n'
+                                              'eval "$(letme hook zsh)"\n', encoding="utf-8")
+            self.env["ZDOTDIR"] = str(self.home)
             return [program, "-i"]
         if name == "fish":
+            config = Path(self.env.get("XDG_CONFIG_HOME", str(self.home / ".config"))) / "fish" / "config.fish"
+            config.parent.mkdir(parents=True, exist_ok=True)
             # The prompt first: the hook wraps whatever fish_prompt exists when it loads.
-            init = ("function fish_greeting; end; "
-                    "function fish_prompt; printf '(letme demo) %s> ' (prompt_pwd); end; "
-                    f"letme hook fish | source; {show}")
-            return [program, "--no-config", "--interactive", "--init-command", init]
+            # With no generated_completions directory, fish's first interactive start runs
+            # fish_update_completions in the background, which would write into the sandbox after
+            # the demo removed it.
+            data = Path(self.env.get("XDG_DATA_HOME", str(self.home / ".local" / "share")))
+            (data / "fish" / "generated_completions").mkdir(parents=True, exist_ok=True)
+            config.write_text("function fish_greeting; end\n"
+                              "function fish_prompt; printf '(letme demo) %s> ' (prompt_pwd); end\n"
+                              "letme hook fish | source\n", encoding="utf-8")
+            return [program, "--interactive"]
         raise LetmeError(f"the demo cannot start a {name} shell", "try --shell bash, zsh or fish")
 
 
@@ -248,6 +249,8 @@ def signals_end_the_demo() -> Iterator[None]:
 
 def interactive(demo: Demo, shell: str | None) -> int:
     name, program = pick_shell(shell)
-    code = demo.run(demo.shell_command(name, program))
+    command = demo.shell_command(name, program)
+    sys.stderr.write(demo.banner())
+    code = demo.run(command)
     ui.info("demo over: server stopped, sandbox removed")
     return code

@@ -125,6 +125,11 @@ def _interactive(real_home: Path, shell_args: list[str], env_extra: dict[str, st
         child.expect(r"arn:aws:sts::100000000001:assumed-role/letme-target/\S+")
         child.sendline("letme use example2")  # the MFA session is reused: no new prompt
         child.expect(r"\[aws:example2 ")
+        # A shell started inside the demo is a demo shell too: the hook and its prompt segment are there.
+        child.sendline("letme shell example2")
+        child.expect(r"\[aws:example2 \S+ shell:1\]")
+        child.sendline("exit")
+        child.expect(r"\(letme demo\)")
         child.sendline("exit")
         child.expect(pexpect.EOF)
     finally:
