@@ -43,6 +43,14 @@ def name_of(line: str) -> str:
     return line.split(" ", 1)[0]
 
 
+def narrowed(header: str, lines: Sequence[str]) -> str:
+    """The table for some of its lines, the NAME column re-padded to the longest name among them."""
+    wide = header.index("  ID")
+    width = max(len("NAME"), *(len(name_of(line)) for line in lines)) if lines else len("NAME")
+    rows = [f"{'NAME':<{width}}{header[wide:]}", *(f"{name_of(line):<{width}}{line[wide:]}" for line in lines)]
+    return "\n".join(rows) + "\n"
+
+
 def write(path: Path, fetched_at: float, accounts: Sequence[Account]) -> None:
     text = table(accounts).encode()
     stamp = f"{MAGIC}\t{fetched_at!r}\t{zlib.crc32(text)}\n".encode()

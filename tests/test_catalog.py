@@ -140,6 +140,7 @@ def test_list_filter_and_json(catalogued: Sandbox, recorder: Recorder) -> None:
     assert table.returncode == 0, table.stderr
     rows = table.stdout.splitlines()
     assert rows[0].split()[:2] == ["NAME", "ID"] and rows[1].split()[0] == "example1"
+    assert rows[0].startswith("NAME      ID") and rows[1].startswith("example1  1")  # as wide as the names shown
     assert "accounts in context" in table.stderr  # the summary is a message, not a result
     data = json.loads(detached(catalogued, "list", "example", "--json").stdout)
     assert [a["name"] for a in data][:2] == ["example1", "example2"]

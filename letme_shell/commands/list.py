@@ -51,20 +51,20 @@ def run(args: argparse.Namespace) -> int:
         info, text = ready
     else:
         text, info = listing.table(_accounts(settings.context, tags)), catalog.info(settings.context)
-    header, _, body = text.partition("\n")
     if args.filter or args.names:
+        header, _, body = text.partition("\n")
         lines = _select({listing.name_of(line): line for line in body.splitlines()}, args.filter)
         if args.names:
             sys.stdout.write("".join(f"{listing.name_of(line)}\n" for line in lines))
             return 0
-        body = "".join(f"{line}\n" for line in lines)
+        text = listing.narrowed(header, lines)
     if info:
         ui.info(f"{info.count} accounts in context '{settings.context}', cached {_age(time.time() - info.fetched_at)}"
                 " ago ('letme init' refreshes)")
-    if not body:
+    if text.count("\n") < 2:  # the header alone
         ui.info("no account matches")
         return 0
-    sys.stdout.write(f"{header}\n{body}")
+    sys.stdout.write(text)
     return 0
 
 

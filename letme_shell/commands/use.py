@@ -93,7 +93,7 @@ def change_for(settings: Settings, name: str, mode: str | None, region: str | No
     switch.sync_files(switch.profile_for(settings, account, mode, chosen_region, creds), force)
     change = switch.env_change(settings, account, mode, chosen_region, creds, previous)
     ui.info(f"using {account.name} ({mode} mode, {chosen_region}), "
-            f"credentials valid for {ttl_text(creds.seconds_left(time.time()))}")
+            f"credentials valid for {ttl_text(creds.seconds_left(int(time.time())))}")  # whole seconds, as the prompt
     return change
 
 
