@@ -252,7 +252,7 @@ def load(config_path: str | None = None, context: str | None = None) -> Settings
     if chosen not in tables:
         raise ConfigError(
             f"no context [{validate.printable(chosen)}] in {path}",
-            f"contexts there: {', '.join(tables)}",
+            f"contexts: {', '.join(tables)}",
         )
     return settings_from_table(path, chosen, tables[chosen])
 

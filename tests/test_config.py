@@ -32,6 +32,16 @@ def test_defaults_of_the_original_keys(sandbox: Sandbox) -> None:
     assert data["mfa_arn"] == sandbox.org.mfa_arn
 
 
+def test_show_prints_toml_like_values_and_validate_counts_contexts(sandbox: Sandbox) -> None:
+    shown = detached(sandbox, "config", "show")
+    lines = shown.stdout.splitlines()
+    assert "session_name = (not set)" in lines and "mfa_session = true" in lines
+    assert 'use_mode = "process"' in lines and 'production_tags = ["prod", "production"]' in lines
+    assert "session_duration = 3600" in lines
+    validated = detached(sandbox, "config", "validate")
+    assert validated.returncode == 0 and "1 context, all valid" in validated.stderr
+
+
 BAD = [
     ('session_duration = "1h"', "session_duration", "whole number"),
     ("session_duration = 60", "session_duration", "900..43200"),

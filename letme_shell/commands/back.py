@@ -12,7 +12,7 @@ from letme_shell.errors import ExitCode, LetmeError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common.add_mfa(parser)
-    use.add_shell_option(parser)
+    use.add_shell_option(parser, "letme back")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from letme_shell import config, fsutil, paths, ui, validate
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "validate":
         for name in names:
             config.load(args.config, name)
-        ui.info(f"{path}: {len(names)} contexts, all valid")
+        ui.info(f"{path}: {len(names)} context{'' if len(names) == 1 else 's'}, all valid")
         return 0
     if args.action == "use":
         if not args.name:
@@ -49,5 +50,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         _common.print_json(data)
     else:
-        sys.stdout.write("".join(f"{k} = {v}\n" for k, v in data.items()))
+        # TOML-like: strings quoted, true/false, lists in brackets; a key with no value says so.
+        sys.stdout.write("".join(f"{k} = {'(not set)' if v is None else json.dumps(v)}\n" for k, v in data.items()))
     return 0

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common.add_account(parser)
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
     _common.add_mfa(parser)
-    use.add_shell_option(parser)
+    use.add_shell_option(parser, "letme exec X")
     # Everything after ACCOUNT; run() separates the options from the command at `--`
     # (argparse cannot both keep options after ACCOUNT and stop at `--`).
     parser.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command to run, after --")

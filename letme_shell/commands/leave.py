@@ -10,7 +10,7 @@ from letme_shell.commands import use
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    use.add_shell_option(parser)
+    use.add_shell_option(parser, "letme leave")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="renew without asking anything and record the outcome in the status file (the hook's job)")
     how.add_argument("--apply", action="store_true", help="print the cached credentials as shell code (no network)")
     parser.add_argument("--no-prompt", action="store_true", help="fail with exit 4 instead of asking for an MFA code")
-    use.add_shell_option(parser)
+    use.add_shell_option(parser, "letme refresh X --apply")
 
 
 def status_file(context: str, account: str) -> Path:

@@ -28,9 +28,10 @@ from letme_shell.shells import Shell
 HOOK_VAR = "LETME_HOOK_SHELL"
 
 
-def add_shell_option(parser: argparse.ArgumentParser) -> None:
+def add_shell_option(parser: argparse.ArgumentParser, example: str) -> None:
+    """--shell, its help showing `example` (the command with its arguments) as a script would eval it."""
     parser.add_argument("--shell", metavar="SHELL", help="print code for this shell (bash, zsh, fish, powershell) "
-                        "even without the hook, e.g. for scripts: eval \"$(letme use X --shell bash)\"")
+                        f"even without the hook, e.g. for scripts: eval \"$({example} --shell bash)\"")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
     _common.add_mfa(parser)
     parser.add_argument("--force", action="store_true", help="replace a profile of that name letme did not write")
-    add_shell_option(parser)
+    add_shell_option(parser, "letme use X")
 
 
 def target_shell(args: argparse.Namespace, command: str) -> Shell:
