@@ -62,9 +62,14 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
 
+    # The command line's command, when known: the top-level parser reports a stray argument
+    # after it, and the help to point at is the command's.
+    command: str | None = None
+
     def error(self, message: str) -> None:  # type: ignore[override]
         # One line and the usage hint, exit 2, as for every other bad input.
-        ui.error(message, f"see '{self.prog} --help'")
+        prog = f"{self.prog} {self.command}" if self.command else self.prog
+        ui.error(message, f"see '{prog} --help'")
         raise SystemExit(ExitCode.USAGE)
 
 
@@ -83,6 +88,7 @@ def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
 def build_parser(command: str | None) -> argparse.ArgumentParser:
     parser = _Parser(prog="letme", description="Switch a shell between AWS accounts in one command.",
                      epilog="Shell set-up: eval \"$(letme hook bash)\" (or zsh; fish: letme hook fish | source).")
+    parser.command = command
     parser.add_argument("-v", "--version", action="version", version=f"letme {__version__}")
     _global_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -100,8 +106,8 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def _command_in(argv: Sequence[str]) -> str | None:
-    """The command: the first word that is not a global option or its value; None when it is not one."""
+def _first_word(argv: Sequence[str]) -> str | None:
+    """The first word that is not a global option or its value: the command, if it is one."""
     skip = False
     for arg in argv:
         if skip:  # the value of --config/--context (`letme --context list use X` runs `use`)
@@ -109,8 +115,22 @@ def _command_in(argv: Sequence[str]) -> str | None:
         elif arg in ("--config", "--context"):
             skip = True
         elif not arg.startswith("-"):
-            return arg if arg in COMMANDS else ALIASES.get(arg)
+            return arg
     return None
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (aliases resolved); a LetmeError for a word that is not one."""
+    word = _first_word(argv)
+    if word is None or word in COMMANDS:
+        return word
+    if word in ALIASES:
+        return ALIASES[word]
+    from letme_shell import fuzzy, validate
+
+    close = fuzzy.suggest(word, [*COMMANDS, *ALIASES])
+    raise LetmeError(f"unknown command '{validate.printable(word)}'",
+                     f"did you mean: {', '.join(close)}?" if close else "see 'letme --help'", ExitCode.USAGE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -272,3 +272,12 @@ def test_empty_or_directory_catalog_cache_on_the_lookup_path(catalogued: Sandbox
     refused = detached(catalogued, "obtain", "example1", "--mfa-code", "123456")
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
     assert_one_error(refused.stderr, f"{cache} is a directory")
+
+
+def test_unknown_command_and_stray_argument_name_the_way_out(catalogued: Sandbox) -> None:
+    typo = detached(catalogued, "usee", "example1")
+    assert typo.returncode == 2 and typo.stdout == ""
+    assert_one_error(typo.stderr, "unknown command 'usee'", "did you mean: use")
+    stray = detached(catalogued, "list", "ex", "extra")
+    assert stray.returncode == 2
+    assert_one_error(stray.stderr, "unrecognized arguments: extra", "see 'letme list --help'")
