@@ -122,6 +122,9 @@ __letme_flags() {
         init) __letme_flag_list="$common --remove" ;;
         config) __letme_flag_list="$common --json" ;;
         config-file) __letme_flag_list="$common --force --print" ;;
+        console) __letme_flag_list="$common --region --mfa-code --print --json" ;;
+        doctor) __letme_flag_list="$common --json --no-network" ;;
+        demo) __letme_flag_list="$common --shell --accounts" ;;
         '') __letme_flag_list="$common --version" ;;
         *) __letme_flag_list=$common ;;
     esac

@@ -10,6 +10,7 @@ What TAB inserted is read back by turning the line into `echo ... > file`.
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from letme_shell import resources
+from letme_shell import cli, resources
 from tests.shells.harness import Shell
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,3 +178,21 @@ def test_zsh_second_tab_on_an_ambiguous_fragment_starts_the_menu(open_shell, cat
     names = (catalogued.home / ".cache" / "letme" / "catalog" / "general" / "names").read_text().split()
     first = next(name for name in names if re.search("p.*1", name))  # no prefix or substring match: in file order
     assert tab(sh, "letme use p1\t") == ["letme", "use", first]
+
+
+@pytest.mark.parametrize("command", sorted(cli.COMMANDS))
+def test_completion_offers_every_long_option_of_every_command(command):
+    """The flags each shell offers after `letme COMMAND -` are the ones argparse accepts for it
+    (each option's first long name; aliases such as --inline-mfa and hidden options are not offered)."""
+    parser = cli.build_parser(command)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    accepted = {next(o for o in a.option_strings if o.startswith("--")) for a in sub._actions
+                if a.help != argparse.SUPPRESS and any(o.startswith("--") for o in a.option_strings)}
+    script = 'source "$1"; __letme_flags "$2"; printf "%s\\n" $__letme_flag_list'
+    bash = subprocess.run(["bash", "--norc", "-c", script, "bash", str(ROOT / "completions" / "letme.bash"), command],
+                          capture_output=True, text=True, timeout=10)
+    assert set(bash.stdout.split()) == accepted
+    fish = subprocess.run(["fish", "--no-config", "-c", "source $argv[1]; complete -C $argv[2]",
+                           str(ROOT / "completions" / "letme.fish"), f"letme {command} --"],
+                          capture_output=True, text=True, timeout=10)
+    assert {row.split("\t")[0] for row in fish.stdout.splitlines()} == accepted
