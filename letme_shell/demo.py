@@ -23,7 +23,7 @@ from types import FrameType
 from typing import Any
 
 from letme_shell import ui
-from letme_shell.errors import LetmeError
+from letme_shell.errors import ExitCode, LetmeError
 
 ACCOUNTS = 48
 # Variables of the user's shell that would reach past the sandbox: credentials and
@@ -217,6 +217,9 @@ def pick_shell(requested: str | None) -> tuple[str, str]:
     candidates: list[tuple[str | None, str | None]] = []
     if requested:
         chosen = shells.get(requested).name
+        if chosen not in ("bash", "zsh", "fish"):
+            raise LetmeError(f"the demo starts bash, zsh or fish, not {chosen}", "e.g. letme demo --shell bash",
+                             ExitCode.USAGE)
         candidates.append((chosen, shutil.which(chosen)))
     else:
         candidates.append(shells.detect_program())
@@ -247,8 +250,8 @@ def signals_end_the_demo() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def interactive(demo: Demo, shell: str | None) -> int:
-    name, program = pick_shell(shell)
+def interactive(demo: Demo, name: str, program: str) -> int:
+    """Run the shell `pick_shell` chose in the running demo."""
     command = demo.shell_command(name, program)
     sys.stderr.write(demo.banner())
     code = demo.run(command)

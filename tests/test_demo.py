@@ -149,3 +149,13 @@ def test_interactive_bash_from_shell_variable(real_home: Path) -> None:
 @pytest.mark.parametrize("shell", ["zsh", "fish"])
 def test_interactive_other_shells(real_home: Path, shell: str) -> None:
     _interactive(real_home, ["--shell", shell], {"SHELL": "/bin/sh"})
+
+
+@pytest.mark.parametrize(("shell", "message"), [("tcsh", "does not support the shell 'tcsh'"),
+                                                ("powershell", "the demo starts bash, zsh or fish, not powershell")])
+def test_a_shell_the_demo_cannot_start_is_refused_before_the_server(real_home: Path, shell: str,
+                                                                      message: str) -> None:
+    result = subprocess.run([LETME, "demo", "--shell", shell], env=_env(real_home), capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and message in result.stderr
+    assert "starting" not in result.stderr.lower() and "moto" not in result.stderr.lower()

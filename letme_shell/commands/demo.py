@@ -33,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
         raise LetmeError("--accounts must be between 3 and 5000", exit_code=ExitCode.USAGE)
     if args.command and not command:
         raise LetmeError("nothing to run after '--'", "e.g. letme demo -- letme list", ExitCode.USAGE)
+    # The shell is found before moto loads and the server starts: a bad --shell costs nothing.
+    shell = None if command else demo.pick_shell(args.shell)
     demo.require_moto()
     with demo.signals_end_the_demo(), demo.Demo(accounts, quiet=ui.QUIET) as running:
-        if command:
+        if shell is None:
             return running.run(command)
-        return demo.interactive(running, args.shell)
+        return demo.interactive(running, *shell)
