@@ -40,6 +40,8 @@ def test_show_prints_toml_like_values_and_validate_counts_contexts(sandbox: Sand
     assert "session_duration = 3600" in lines
     validated = detached(sandbox, "config", "validate")
     assert validated.returncode == 0 and "1 context, all valid" in validated.stderr
+    stray = detached(sandbox, "config", "path", "extra")
+    assert stray.returncode == 2 and "'letme config path' takes no context name" in stray.stderr
 
 
 BAD = [

@@ -8,7 +8,7 @@ import sys
 
 from letme_shell import config, fsutil, paths, ui, validate
 from letme_shell.commands import _common
-from letme_shell.errors import LetmeError
+from letme_shell.errors import ExitCode, LetmeError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.name is not None and args.action not in ("use", "show"):
+        raise LetmeError(f"'letme config {args.action}' takes no context name",
+                         "only 'letme config use NAME' and 'letme config show NAME' do", ExitCode.USAGE)
     path = paths.config_file(args.config)
     if args.action == "path":
         print(path)
