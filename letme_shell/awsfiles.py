@@ -1,11 +1,16 @@
 """letme's profiles in ~/.aws/credentials and ~/.aws/config, and nothing else.
 
-Sections letme writes carry `manager = letme` (botocore ignores unknown keys), and
-letme replaces or removes only sections that carry it: a hand-written profile of
-the same name is refused unless --force. botocore reads a profile's static keys
-from the credentials file before its `credential_process` in the config file, so
-each mode clears what would shadow it. Writes go through `fsutil` (lock, temp
-file, rename, 0600).
+Sections letme writes carry `manager = letme` and `letme_origin = …` (the
+context, table, hub region and source profile they were made for; botocore
+ignores unknown keys). letme replaces or removes only its own sections of the
+same origin: a hand-written profile of the same name, or one letme wrote for
+another origin (another config file with the same context name, say), is
+refused unless --force, so a profile a shell relies on never silently starts
+meaning another account. A letme section without an origin (written before
+letme recorded one) counts as letme's. botocore reads a profile's static keys
+from the credentials file before its `credential_process` in the config file,
+so each mode clears what would shadow it. Writes go through `fsutil` (lock,
+temp file, rename, 0600).
 """
 
 from __future__ import annotations
@@ -13,29 +18,31 @@ from __future__ import annotations
 from collections import namedtuple
 from pathlib import Path
 
-from letme_shell import fsutil, ini, paths
+from letme_shell import fsutil, ini, paths, validate
 from letme_shell.credentials import Credentials
 from letme_shell.errors import LetmeError
 
 MARK_KEY = "manager"
 MARK_VALUE = "letme"
+ORIGIN_KEY = "letme_origin"
 
 
-def config_section(account: str) -> str:
-    return "default" if account == "default" else f"profile {account}"
+def config_section(name: str) -> str:
+    return "default" if name == "default" else f"profile {name}"
 
 
-class Profile(namedtuple("Profile", "account config credentials")):
-    """What letme wants in each file for one account: `config` and `credentials` are
+class Profile(namedtuple("Profile", "name origin config credentials")):
+    """What letme wants in each file for one profile: `config` and `credentials` are
     the sections' keys, or None for no section there. (A namedtuple: `use` imports
     this module, and dataclasses would pull in inspect at every start.)"""
 
     __slots__ = ()
 
 
-def profile_for(account: str, region: str | None, *, process_command: str | None = None,
+def profile_for(name: str, origin: str, region: str | None, *, process_command: str | None = None,
                 creds: Credentials | None = None) -> Profile:
-    config = {MARK_KEY: MARK_VALUE}
+    mark = {MARK_KEY: MARK_VALUE, ORIGIN_KEY: origin}
+    config = dict(mark)
     if region:
         config["region"] = region
     config["output"] = "json"
@@ -44,13 +51,20 @@ def profile_for(account: str, region: str | None, *, process_command: str | None
     cred_section = None
     if creds is not None:
         cred_section = {
-            MARK_KEY: MARK_VALUE,
+            **mark,
             "aws_access_key_id": creds.access_key_id,
             "aws_secret_access_key": creds.secret_access_key,
             "aws_session_token": creds.session_token,
             "x_security_token_expires": creds.expiration,
         }
-    return Profile(account, config, cred_section)
+    for section in (config, cred_section or {}):
+        for key, value in section.items():
+            # A line break in a value would end it and start a line of its own: a key or a
+            # section letme did not mean to write (a config path from LETME_CONFIG, an odd STS answer).
+            if not validate.is_one_line(value):
+                raise LetmeError(f"refusing to write {key} for profile '{name}': the value contains a line break "
+                                 "or control character")
+    return Profile(name, origin, config, cred_section)
 
 
 def _read(path: Path, vet: bool = True) -> ini.IniText:
@@ -66,80 +80,99 @@ def _read(path: Path, vet: bool = True) -> ini.IniText:
                          "fix the file so the AWS CLI can read it, then try again") from None
 
 
-def _owned(text: ini.IniText, section: str) -> bool | None:
-    """True: letme's; False: someone else's; None: absent."""
+ABSENT, OURS, OTHER_ORIGIN, FOREIGN = "absent", "ours", "other-origin", "foreign"
+
+
+def _owner(text: ini.IniText, section: str, origin: str) -> tuple[str, str | None]:
+    """Whose `section` is (ABSENT, OURS, OTHER_ORIGIN or FOREIGN), and the origin it records."""
     try:
         options = text.options(section)
     except ini.InvalidIni as exc:
         raise LetmeError(f"cannot edit the AWS files: {exc}", "remove the duplicate by hand") from None
     if options is None:
-        return None
-    return options.get(MARK_KEY) == MARK_VALUE
+        return ABSENT, None
+    if options.get(MARK_KEY) != MARK_VALUE:
+        return FOREIGN, None
+    recorded = options.get(ORIGIN_KEY)
+    if recorded is None or recorded == origin:  # no origin: written by a letme that did not record one
+        return OURS, recorded
+    return OTHER_ORIGIN, recorded
 
 
-def _refuse(path: Path, section: str) -> LetmeError:
+def _refuse(path: Path, section: str, owner: str, recorded: str | None) -> LetmeError:
+    if owner == OTHER_ORIGIN:
+        return LetmeError(f"[{section}] in {path} was written by letme for another origin "
+                          f"({validate.printable(recorded, 200)}); letme leaves it alone",
+                          "remove it with letme from the config that wrote it, or pass --force to replace it")
     return LetmeError(f"[{section}] in {path} was not written by letme; letme leaves it alone",
                       "rename that profile, or pass --force to let letme replace it")
 
 
-def _desired(path: Path, section: str, wanted: dict[str, str] | None, force: bool, vet: bool = True) -> bool:
-    """Whether the file needs a change; raises when the change would clobber a foreign section."""
+def _allowed(path: Path, text: ini.IniText, section: str, origin: str, force: bool) -> str:
+    owner, recorded = _owner(text, section, origin)
+    if owner in (FOREIGN, OTHER_ORIGIN) and not force:
+        raise _refuse(path, section, owner, recorded)
+    return owner
+
+
+def _desired(path: Path, section: str, origin: str, wanted: dict[str, str] | None, force: bool,
+             vet: bool = True) -> bool:
+    """Whether the file needs a change; raises when the change would clobber a section that is not ours."""
     text = _read(path, vet)
-    owned = _owned(text, section)
-    if owned is False and not force:
-        raise _refuse(path, section)
+    owner = _allowed(path, text, section, origin, force)
     if wanted is None:
-        return owned is not None
-    return owned is not True or text.options(section) != wanted
+        return owner != ABSENT
+    return owner != OURS or text.options(section) != wanted
 
 
-def _apply_one(path: Path, section: str, wanted: dict[str, str] | None, force: bool) -> None:
+def _apply_one(path: Path, section: str, origin: str, wanted: dict[str, str] | None, force: bool) -> None:
     text = _read(path)
-    owned = _owned(text, section)
-    if owned is False and not force:
-        raise _refuse(path, section)
+    _allowed(path, text, section, origin, force)
     if wanted is None:
         if not text.remove(section):
             return
     else:
         text.put(section, wanted)
-    fsutil.atomic_write(path, str(text).encode("utf-8"), mode=0o600)
+    fsutil.atomic_write(path, str(text).encode("utf-8"), mode=0o600, follow_symlink=True)
 
 
 def up_to_date(profile: Profile, force: bool = False) -> bool:
     """Cheap check that both files already say what `profile` wants (no lock, no configparser:
     a repeated `use` on cached credentials reads the files and stops here)."""
+    name, origin = profile.name, profile.origin
     return not (
-        _desired(paths.aws_credentials_file(), profile.account, profile.credentials, force, vet=False)
-        or _desired(paths.aws_config_file(), config_section(profile.account), profile.config, force, vet=False)
+        _desired(paths.aws_credentials_file(), name, origin, profile.credentials, force, vet=False)
+        or _desired(paths.aws_config_file(), config_section(name), origin, profile.config, force, vet=False)
     )
 
 
 def write(profile: Profile, force: bool = False) -> None:
     cred_path, config_path = paths.aws_credentials_file(), paths.aws_config_file()
+    name, origin = profile.name, profile.origin
     # Check both files before touching either, so a refusal leaves both as they were.
     for path in (cred_path, config_path):
         fsutil.check_writable(path)
-    _desired(cred_path, profile.account, profile.credentials, force)
-    _desired(config_path, config_section(profile.account), profile.config, force)
+    _desired(cred_path, name, origin, profile.credentials, force)
+    _desired(config_path, config_section(name), origin, profile.config, force)
     # Always the same lock order: credentials, then config.
     with fsutil.locked(cred_path), fsutil.locked(config_path):
-        _apply_one(cred_path, profile.account, profile.credentials, force)
-        _apply_one(config_path, config_section(profile.account), profile.config, force)
+        _apply_one(cred_path, name, origin, profile.credentials, force)
+        _apply_one(config_path, config_section(name), origin, profile.config, force)
 
 
-def remove(account: str) -> list[Path]:
-    """Remove letme's sections for `account`; foreign sections of that name are refused."""
+def remove(name: str, origin: str, force: bool = False) -> list[Path]:
+    """Remove letme's sections of profile `name` made for `origin`; any other section of that name is
+    refused (both files are checked before either changes) unless `force`."""
     removed = []
     cred_path, config_path = paths.aws_credentials_file(), paths.aws_config_file()
-    targets = [(cred_path, account), (config_path, config_section(account))]
+    targets = [(cred_path, name), (config_path, config_section(name))]
     for path, section in targets:
-        if _owned(_read(path), section) is False:
-            raise _refuse(path, section)
+        _allowed(path, _read(path), section, origin, force)
     with fsutil.locked(cred_path), fsutil.locked(config_path):
         for path, section in targets:
             text = _read(path)
+            _allowed(path, text, section, origin, force)
             if text.remove(section):
-                fsutil.atomic_write(path, str(text).encode("utf-8"), mode=0o600)
+                fsutil.atomic_write(path, str(text).encode("utf-8"), mode=0o600, follow_symlink=True)
                 removed.append(path)
     return removed

@@ -13,21 +13,30 @@ Nothing here imports boto3; `catalog_sync` fills the cache from DynamoDB.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import namedtuple
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from letme_shell import fsutil, paths, validate
-from letme_shell.errors import LetmeError, UnknownAccount
+from letme_shell import fsutil, paths, trust, validate
+from letme_shell.errors import LetmeError, StaleCatalog, UnknownAccount
 
 # namedtuple, not a dataclass: `use` imports this module, and dataclasses pulls in inspect.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import mmap
-    from typing import Any, TypeVar
+    from typing import Any, Protocol, TypeVar
 
     BytesLike = TypeVar("BytesLike", bytes, mmap.mmap)
+
+    class Source(Protocol):
+        """Where a catalog comes from: a context's settings (config.Settings)."""
+
+        context: str
+        dynamodb_table: str
+
+        def origin(self) -> str: ...
 
 FORMAT = 1
 
@@ -105,7 +114,9 @@ def account_from_item(item: Mapping[str, Any]) -> Account:
     return Account(name, account_id, description[:500], tuple(regions), tuple(roles), clean_tags)
 
 
-class CatalogInfo(namedtuple("CatalogInfo", "context table fetched_at count")):
+class CatalogInfo(namedtuple("CatalogInfo", "context table fetched_at count origin", defaults=(None,))):
+    """The header of a catalog cache; `origin` is None in caches written before letme recorded it."""
+
     __slots__ = ()
 
 
@@ -125,9 +136,10 @@ def listing_file(context: str) -> Path:
     return paths.catalog_dir(context) / "listing"
 
 
-def write_cache(context: str, table: str, accounts: Iterable[Account]) -> CatalogInfo:
+def write_cache(source: Source, accounts: Iterable[Account]) -> CatalogInfo:
+    context = source.context
     ordered = sorted(accounts, key=lambda a: a.name)
-    info = CatalogInfo(context, table, time.time(), len(ordered))
+    info = CatalogInfo(context, source.dynamodb_table, time.time(), len(ordered), source.origin())
     header = {"letme_catalog": FORMAT, **info._asdict()}
     lines = [json.dumps(header, separators=(",", ":"))]
     lines += [json.dumps(a.to_json(), separators=(",", ":"), ensure_ascii=True) for a in ordered]
@@ -171,10 +183,15 @@ def _map(path: Path) -> mmap.mmap | None:
     import mmap
 
     try:
-        with path.open("rb") as file:
-            return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        fd = trust.open_file(path)
+    except OSError:
+        return None
+    try:
+        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):
         return None
+    finally:
+        os.close(fd)
 
 
 def info(context: str) -> CatalogInfo | None:
@@ -189,9 +206,39 @@ def _info_from(line: bytes) -> CatalogInfo | None:
         return None
     try:
         header = json.loads(line)
-        return CatalogInfo(header["context"], header["table"], float(header["fetched_at"]), int(header["count"]))
-    except (ValueError, KeyError, TypeError):
+        origin = header.get("origin")
+        return CatalogInfo(header["context"], header["table"], float(header["fetched_at"]), int(header["count"]),
+                           origin if isinstance(origin, str) else None)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _fields(origin: str) -> dict[str, str]:
+    return dict(part.partition("=")[::2] for part in origin.split(" "))
+
+
+def mismatch(source: Source, info: CatalogInfo) -> str | None:
+    """Why a catalog cache may not be used for `source` (one line), or None when it may."""
+    if info.origin == source.origin():
+        return None
+    where = f"the catalog cache of context '{source.context}'"
+    if info.origin is None:
+        return f"{where} was written by an older letme and does not say which table it came from"
+    had, want = _fields(info.origin), _fields(source.origin())
+    changed = [key for key in ("table", "region", "profile", "endpoint", "context") if had.get(key) != want.get(key)]
+    then = ", ".join(f"{key} {validate.printable(had.get(key) or '(none)')}" for key in changed)
+    now = ", ".join(f"{key} {validate.printable(want.get(key) or '(none)')}" for key in changed)
+    return f"{where} was built from {then}, but the config now says {now}"
+
+
+def _verify(source: Source, data: bytes | mmap.mmap) -> None:
+    """Nothing when the cache's header is from `source`; a StaleCatalog naming the difference when
+    it is not: a cache made from another table must never answer for this one."""
+    info = _info_from(bytes(data[: data.find(b"\n")]))
+    reason = f"the catalog cache of context '{source.context}' has an unreadable header" if info is None \
+        else mismatch(source, info)
+    if reason is not None:
+        raise StaleCatalog(reason, "run 'letme init' to rebuild it from the configured table")
 
 
 def _parse_line(line: bytes) -> Account | None:
@@ -208,13 +255,15 @@ def account_from_item_json(data: Mapping[str, Any]) -> Account:
     return account_from_item(item)
 
 
-def lookup(context: str, name: str) -> Account | None:
-    """The cached account, or None when the cache is absent or does not list it."""
+def lookup(source: Source, name: str) -> Account | None:
+    """The cached account, or None when the cache is absent or does not list it;
+    StaleCatalog when the cache was built from another origin."""
     if not validate.is_account_name(name):
         return None
-    data = _read_mapped(context)
+    data = _read_mapped(source.context)
     if data is None:
         return None
+    _verify(source, data)
     needle = b'\n{"name":' + json.dumps(name).encode() + b","
     start = data.find(needle)
     if start < 0:
@@ -240,10 +289,11 @@ def _listed(item: Any) -> Account | None:
                    tuple(regions), tuple(roles), tuple(tags))
 
 
-def load_all(context: str) -> list[Account] | None:
-    data = _read(context)
+def load_all(source: Source) -> list[Account] | None:
+    data = _read(source.context)
     if data is None:
         return None
+    _verify(source, data)
     lines = [line for line in data.split(b"\n")[1:] if line]
     try:
         # One json.loads for the whole cache: 10,000 separate calls cost as much as the validation.
@@ -254,22 +304,25 @@ def load_all(context: str) -> list[Account] | None:
     return [account for item in items if (account := _listed(item)) is not None]
 
 
-def listed(context: str) -> tuple[CatalogInfo, str] | None:
+def listed(source: Source) -> tuple[CatalogInfo, str] | None:
     """The catalog's info and the `letme list` table from the listing file; None when there is no
     catalog, or the listing is missing, damaged or not from the same `init` (then use `load_all`)."""
     from letme_shell import listing  # not on the `use` path
 
-    head = _header(context)
+    head = _header(source.context)
     if head is None:
         return None
-    text = listing.read(listing_file(context), head.fetched_at)
+    reason = mismatch(source, head)
+    if reason is not None:
+        raise StaleCatalog(reason, "run 'letme init' to rebuild it from the configured table")
+    text = listing.read(listing_file(source.context), head.fetched_at)
     return (head, text) if text is not None else None
 
 
 def _header(context: str) -> CatalogInfo | None:
     """The info line of accounts.jsonl, reading only that line."""
     try:
-        with accounts_file(context).open("rb") as file:
+        with os.fdopen(trust.open_file(accounts_file(context)), "rb") as file:
             first = file.readline()
     except OSError:
         return None

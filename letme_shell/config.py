@@ -12,7 +12,7 @@ import os
 from collections import namedtuple
 from pathlib import Path
 
-from letme_shell import paths, validate
+from letme_shell import fsutil, paths, validate
 from letme_shell.errors import ConfigError
 
 # namedtuple, not dataclasses or typing.NamedTuple: this module is on every cached
@@ -109,6 +109,17 @@ class Settings:
         # The standard variable wins over the file, as it does for every AWS SDK.
         return os.environ.get("AWS_ENDPOINT_URL") or self.endpoint_url
 
+    def origin(self) -> str:
+        """Where this context's accounts and credentials come from, as one line of text.
+
+        Every cache entry and every profile letme writes records it, and none is used
+        under another origin: two contexts (or two config files) that both have an
+        `example1` never hand out each other's catalog, credentials or profile."""
+        text = (f"context={self.context} table={self.dynamodb_table} region={self.aws_source_profile_region} "
+                f"profile={self.aws_source_profile}")
+        endpoint = self.endpoint()
+        return f"{text} endpoint={endpoint}" if endpoint else text
+
 
 def _parsed_cache() -> Path:
     return paths.cache_dir() / "config-parsed.json"
@@ -125,7 +136,7 @@ def _load_toml(path: Path) -> dict[str, Any]:
             raw = fh.read()
             stamp = [str(path.absolute()), os.fstat(fh.fileno()).st_mtime_ns, len(raw)]
         try:
-            remembered = json.loads(_parsed_cache().read_bytes())
+            remembered = json.loads(fsutil.read_bytes(_parsed_cache()) or b"{}")
             if remembered.get("stamp") == stamp and isinstance(remembered.get("data"), dict):
                 return remembered["data"]
         except (OSError, ValueError, AttributeError):
@@ -153,7 +164,6 @@ def _load_toml(path: Path) -> dict[str, Any]:
 def _remember(stamp: list[Any], data: dict[str, Any]) -> None:
     import json
 
-    from letme_shell import fsutil
     from letme_shell.errors import LetmeError
 
     try:
@@ -177,6 +187,9 @@ def _check_value(path: Path, context: str, key: Key, value: Any) -> Any:
         raise ConfigError(f"{where} must be true or false, not {validate.printable(value)}")
     if key.type is str and not isinstance(value, str):
         raise ConfigError(f'{where} must be a string in quotes, e.g. {key.name} = "{key.example}"')
+    if key.type is str and not validate.is_one_line(value):
+        # Values reach INI files, messages and URLs: a line break would start a new line in each.
+        raise ConfigError(f"{where} contains a line break or control character: {validate.printable(value)}")
     if key.type is list and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         raise ConfigError(f'{where} must be a list of strings, e.g. {key.name} = ["prod"]')
     name = key.name
@@ -195,8 +208,12 @@ def _check_value(path: Path, context: str, key: Key, value: Any) -> Any:
         raise ConfigError(f"{where}: {value} is outside 0..3000 seconds")
     if name == "use_mode" and value not in USE_MODES:
         raise ConfigError(f"{where}: {validate.printable(value)} is not one of {', '.join(USE_MODES)}")
-    if name in ("endpoint_url", "federation_url") and not value.startswith(("http://", "https://")):
+    if name in ("endpoint_url", "federation_url") and (not value.startswith(("http://", "https://"))
+                                                         or " " in value):
         raise ConfigError(f"{where}: {validate.printable(value)} is not an http(s) URL")
+    if name == "dynamodb_table" and not validate.TABLE_NAME.fullmatch(value):
+        raise ConfigError(f"{where}: {validate.printable(value)} is not a DynamoDB table name "
+                          "(3-255 letters, digits, '_', '-', '.')")
     return value
 
 
@@ -227,10 +244,10 @@ def active_context_file() -> Path:
 
 def stored_context() -> str | None:
     try:
-        name = active_context_file().read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
+        name = (fsutil.read_bytes(active_context_file()) or b"").decode("utf-8").strip()
+    except UnicodeDecodeError:
         return None
-    return name if validate.CONTEXT_NAME.fullmatch(name) else None
+    return name if validate.is_context_name(name) else None
 
 
 def load(config_path: str | None = None, context: str | None = None) -> Settings:
@@ -252,8 +269,12 @@ def load(config_path: str | None = None, context: str | None = None) -> Settings
     if chosen not in tables:
         raise ConfigError(
             f"no context [{validate.printable(chosen)}] in {path}",
-            f"contexts: {', '.join(tables)}",
+            f"contexts: {', '.join(validate.printable(name) for name in tables)}",
         )
+    if not validate.is_context_name(chosen):
+        # The name becomes a directory under the caches and part of profile names in ~/.aws.
+        raise ConfigError(f"{path}: [{validate.printable(chosen)}] is not a valid context name",
+                          "context names are 1-64 letters, digits, '_' and '-', starting with a letter or digit")
     return settings_from_table(path, chosen, tables[chosen])
 
 

@@ -93,14 +93,15 @@ def mfa_cache_file(context: str) -> Path:
 
 def read(path: Path, fingerprint: str) -> Credentials | None:
     """Cached credentials made for `fingerprint`, or None (absent, foreign or corrupt)."""
+    raw = fsutil.read_bytes(path)  # None when absent; refused when planted or writable by others (trust)
+    if raw is None:
+        return None
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(raw)
         if data.get("fingerprint") != fingerprint:
             return None
         return Credentials.from_json(data["credentials"])
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         # A corrupt entry is as good as none: it is replaced on the next write.
         from letme_shell import ui
 

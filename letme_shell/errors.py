@@ -42,6 +42,10 @@ class UnknownAccount(LetmeError):
     """The account is not in the catalog."""
 
 
+class StaleCatalog(LetmeError):
+    """The catalog cache was built from another table, region, source profile or endpoint."""
+
+
 class AwsError(LetmeError):
     """AWS (or an AWS-compatible endpoint) refused or failed a request.
 

@@ -15,44 +15,51 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from letme_shell import paths
+from letme_shell import paths, trust
 from letme_shell.errors import LetmeError
 
 LOCK_TIMEOUT = 30.0
 
 
 def real_path(path: Path) -> Path:
-    # Writing through a symlink (dotfile managers link ~/.aws/credentials) must
-    # replace the file it points to, not the link.
-    return path.resolve() if path.is_symlink() else path
+    """The file a symbolic link the user made points to (dotfile managers link ~/.aws/credentials):
+    writing through it must replace that file, not the link. A link someone else owns is refused."""
+    if not path.is_symlink():
+        return path
+    if trust.CHECKED and (owner := path.lstat().st_uid) != os.geteuid():
+        raise trust.UnsafePath(f"{path} is a symbolic link owned by uid {owner}, not by you; letme does not "
+                               "follow it", f"check where it points and who made it: ls -l {path}")
+    return path.resolve()
 
 
 def ensure_private_dir(directory: Path) -> None:
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create `directory` (and missing parents) 0700; inside letme's own directories, check each level too."""
+    trust.directory(directory, create=True)
 
 
 def check_writable(path: Path) -> None:
     """Refuse a file its owner made read-only: a rename replaces it whatever its mode (and root
     ignores modes), so the mode is the only sign of "hands off" letme gets."""
-    target = real_path(path)
     try:
-        mode = target.stat().st_mode
+        mode = path.stat().st_mode
     except OSError:
         return
     if stat.S_ISREG(mode) and not mode & stat.S_IWUSR:
-        raise LetmeError(f"{target} is read-only; letme leaves it alone",
-                         f"make it writable (chmod u+w {target}) to let letme write profiles there")
+        raise LetmeError(f"{path} is read-only; letme leaves it alone",
+                         f"make it writable (chmod u+w {path}) to let letme write profiles there")
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    target = real_path(path)
+def atomic_write(path: Path, data: bytes, mode: int = 0o600, follow_symlink: bool = False) -> None:
+    """Replace `path` with `data`. A symbolic link at `path` is replaced itself, not followed, unless
+    `follow_symlink` (the user's own AWS files only): letme's caches never write where a link points."""
+    target = real_path(path) if follow_symlink else path
     check_writable(target)
     if target.is_dir():
         raise LetmeError(f"{target} is a directory, not a file", "move it aside and try again")
     import tempfile  # here, not at import: the cached `use` path never writes (tempfile pulls random, shutil)
 
+    ensure_private_dir(target.parent)
     try:
-        ensure_private_dir(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
         raise LetmeError(f"cannot write {target}: {exc.strerror}") from None
@@ -100,15 +107,20 @@ def _remove_stale_temps(target: Path) -> None:
 
 
 def read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, None when it does not exist, a LetmeError when it cannot be read."""
+    """The file's bytes, None when it does not exist, a LetmeError when it cannot be read or, inside
+    letme's own directories, may not be trusted (see trust)."""
     try:
-        return path.read_bytes()
+        fd = trust.open_file(path)
+        with os.fdopen(fd, "rb") as file:
+            return file.read()
     except FileNotFoundError:
         return None
     except IsADirectoryError:
         raise LetmeError(f"{path} is a directory, not a file", "move it aside and try again") from None
     except PermissionError:
         raise LetmeError(f"cannot read {path}: permission denied", f"check the owner and mode of {path}") from None
+    except OSError as exc:
+        raise LetmeError(f"cannot read {path}: {exc.strerror}", f"check the owner and mode of {path}") from None
 
 
 def lock_path(target: Path) -> Path:

@@ -18,7 +18,7 @@ from letme_shell.credentials import Credentials
 
 def resolve(settings: Settings, name: str) -> Account:
     """The account from the catalog cache, else read by key from DynamoDB; "did you mean" when unknown."""
-    account = catalog.lookup(settings.context, name)
+    account = catalog.lookup(settings, name)
     if account is not None:
         return account
     if catalog.info(settings.context) is None and validate.is_account_name(name):
@@ -31,8 +31,8 @@ def resolve(settings: Settings, name: str) -> Account:
 
 
 def _fingerprint(settings: Settings, account: Account) -> str:
-    return credentials.fingerprint(settings.context, settings.aws_source_profile, settings.mfa_arn,
-                                   settings.session_duration, settings.endpoint(), account.roles)
+    # The origin (context, table, hub region, source profile, endpoint) and everything that shapes the chain.
+    return credentials.fingerprint(settings.origin(), settings.mfa_arn, settings.session_duration, account.roles)
 
 
 def cached(settings: Settings, account: Account) -> Credentials | None:

@@ -13,7 +13,7 @@ import os
 import shlex
 import sys
 
-from letme_shell import awsfiles, validate
+from letme_shell import awsfiles, naming, validate
 from letme_shell.catalog import Account
 from letme_shell.config import Settings
 from letme_shell.credentials import Credentials
@@ -50,10 +50,13 @@ def pick_region(settings: Settings, account: Account, region: str | None) -> str
 
 def profile_for(settings: Settings, account: Account, mode: str, region: str,
                 creds: Credentials) -> awsfiles.Profile | None:
+    """The AWS profile `mode` needs, named `account[@context]` (see naming), or None (env mode)."""
+    name = naming.qualified(account.name, settings.context)
     if mode == "process":
-        return awsfiles.profile_for(account.name, region, process_command=process_command(settings, account.name))
+        return awsfiles.profile_for(name, settings.origin(), region,
+                                    process_command=process_command(settings, account.name))
     if mode == "profile":
-        return awsfiles.profile_for(account.name, region, creds=creds)
+        return awsfiles.profile_for(name, settings.origin(), region, creds=creds)
     return None
 
 
@@ -66,16 +69,18 @@ def sync_files(profile: awsfiles.Profile | None, force: bool) -> None:
 def env_change(settings: Settings, account: Account, mode: str, region: str, creds: Credentials,
                previous: str | None) -> EnvChange:
     change = EnvChange({name: None for name in MANAGED})
+    # The profile name and what the prompt shows: `example1` in [general], `example1@b` in context b.
+    name = naming.qualified(account.name, settings.context)
     if mode == "env":
         change.set("AWS_ACCESS_KEY_ID", creds.access_key_id)
         change.set("AWS_SECRET_ACCESS_KEY", creds.secret_access_key)
         change.set("AWS_SESSION_TOKEN", creds.session_token)
     else:
-        change.set("AWS_PROFILE", account.name)
+        change.set("AWS_PROFILE", name)
     change.set("AWS_REGION", region)
     change.set("AWS_DEFAULT_REGION", region)
     change.set("AWS_CREDENTIAL_EXPIRATION", creds.expiration)
-    change.set("LETME_ACCOUNT", account.name)
+    change.set("LETME_ACCOUNT", name)
     change.set("LETME_ACTIVE_CONTEXT", settings.context)
     change.set("LETME_MODE", mode)
     change.set("LETME_EXPIRES", str(creds.expires))
@@ -83,6 +88,6 @@ def env_change(settings: Settings, account: Account, mode: str, region: str, cre
     change.set("LETME_REFRESH_AT", str(creds.expires - settings.refresh_window))
     if set(account.tags) & set(settings.production_tags):
         change.set("LETME_PROD", "1")
-    if previous and previous != account.name:
+    if previous and previous != name:
         change.set(PREVIOUS, previous)
     return change

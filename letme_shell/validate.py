@@ -19,6 +19,7 @@ MFA_ARN = re.compile(rf"arn:{PARTITION}:iam::\d{{12}}:mfa/[\w+=,.@/-]{{1,512}}")
 # STS RoleSessionName: 2-64 of these characters.
 SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
 CONTEXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
 
 def is_account_name(value: object) -> bool:
@@ -35,6 +36,15 @@ def is_role_arn(value: object) -> bool:
 
 def is_mfa_arn(value: object) -> bool:
     return isinstance(value, str) and MFA_ARN.fullmatch(value) is not None
+
+
+def is_context_name(value: object) -> bool:
+    return isinstance(value, str) and CONTEXT_NAME.fullmatch(value) is not None
+
+
+def is_one_line(value: str) -> bool:
+    """No control characters (line breaks included): safe as an INI value, a log line or a URL."""
+    return value.isprintable()
 
 
 def printable(value: object, limit: int = 60) -> str:

@@ -9,6 +9,7 @@ import sys
 
 from letme_shell import config
 from letme_shell.config import Settings
+from letme_shell.errors import ExitCode, LetmeError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,6 +18,29 @@ if TYPE_CHECKING:
 
 def settings(args: argparse.Namespace) -> Settings:
     return config.load(getattr(args, "config", None), getattr(args, "context", None))
+
+
+def settings_for(args: argparse.Namespace, name: str, qualified: bool = False) -> tuple[Settings, str]:
+    """The settings and the account of NAME, where `example1@b` names context b (see naming).
+    A bare name typed by the user is looked up in the context --context, LETME_CONTEXT or the
+    config chose; a bare name letme wrote itself (`qualified`: LETME_ACCOUNT, LETME_PREVIOUS)
+    is the default context's."""
+    from letme_shell import naming, validate
+
+    account, context = naming.split(name)
+    if context is None and qualified:
+        context = config.DEFAULT_CONTEXT
+    if context is None:
+        return settings(args), name
+    if not validate.is_context_name(context) or not validate.is_account_name(account):
+        raise LetmeError(f"'{validate.printable(name)}' is not a valid account name",
+                         "an account is NAME, or NAME@CONTEXT for another context's account; see 'letme list'",
+                         ExitCode.USAGE)
+    given = getattr(args, "context", None)
+    if given and given != context:
+        raise LetmeError(f"'{validate.printable(name)}' names context '{context}', but --context says "
+                         f"'{validate.printable(given)}'", "give one of them", ExitCode.USAGE)
+    return config.load(getattr(args, "config", None), context), account
 
 
 def add_account(parser: argparse.ArgumentParser, optional: bool = False) -> None:

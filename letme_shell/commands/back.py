@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from letme_shell import validate
+from letme_shell import naming, validate
 from letme_shell.commands import _common, use
 from letme_shell.errors import ExitCode, LetmeError
 
@@ -21,11 +21,12 @@ def run(args: argparse.Namespace) -> int:
     if not previous:
         raise LetmeError("there is no previous account in this shell", "switch with 'letme use ACCOUNT' first",
                          ExitCode.NOTHING)
-    if not validate.is_account_name(previous):
+    if not naming.is_qualified_name(previous):
         raise LetmeError(f"LETME_PREVIOUS holds '{validate.printable(previous)}', not an account name")
-    settings = _common.settings(args)
+    # LETME_PREVIOUS names the context too (example1@b), so `back` returns to that context's account.
+    settings, name = _common.settings_for(args, previous, qualified=True)
     mode = os.environ.get("LETME_MODE") if os.environ.get("LETME_MODE") in ("process", "profile", "env") else None
-    change = use.change_for(settings, previous, mode, None, args.mfa_code,
+    change = use.change_for(settings, name, mode, None, args.mfa_code,
                             previous=os.environ.get("LETME_ACCOUNT"))
     use.emit(shell, change)
     return 0

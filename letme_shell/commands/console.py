@@ -24,8 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from letme_shell import console_url
 
-    settings = _common.settings(args)
-    account = session.resolve(settings, args.account)
+    settings, name = _common.settings_for(args, args.account)
+    account = session.resolve(settings, name)
     region = switch.pick_region(settings, account, args.region)
     partition = console_url.partition_of(account.roles[-1] if account.roles else None, region)
     endpoint = console_url.federation_endpoint(partition, settings.federation_url)

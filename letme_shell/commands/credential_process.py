@@ -27,7 +27,7 @@ def emit(creds: Credentials) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = _common.settings(args)
-    account = session.resolve(settings, args.account)
+    settings, name = _common.settings_for(args, args.account)
+    account = session.resolve(settings, name)
     emit(session.credentials_for(settings, account, args.mfa_code, renew=args.renew))
     return 0

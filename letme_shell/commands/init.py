@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         found = f"none of its {len(rejected)} items is valid" if rejected else "it has no items"
         raise LetmeError(f"no accounts in the DynamoDB table '{settings.dynamodb_table}': {found}",
                          "check dynamodb_table and aws_source_profile_region; the cache was left as it was")
-    info = catalog.write_cache(settings.context, settings.dynamodb_table, accounts)
+    info = catalog.write_cache(settings, accounts)
     ui.info(f"cached {info.count} accounts from '{settings.dynamodb_table}' (context '{settings.context}')"
             + (f"; skipped {len(rejected)} invalid items" if rejected else ""))
     return 0

@@ -8,6 +8,7 @@ import time
 
 from letme_shell import catalog, fuzzy, listing, ui
 from letme_shell.commands import _common
+from letme_shell.config import Settings
 from letme_shell.errors import LetmeError
 
 TYPE_CHECKING = False
@@ -40,17 +41,17 @@ def run(args: argparse.Namespace) -> int:
     settings = _common.settings(args)
     tags = args.tag if args.tag is not None else settings.tags
     if args.json:
-        accounts = _accounts(settings.context, tags)
+        accounts = _accounts(settings, tags)
         _common.print_json([a.to_json() for a in _select({a.name: a for a in accounts}, args.filter)])
         return 0
     # The table init left ready; formatted from the records when filtering by tag, or when
     # the listing file is missing or doubtful.
-    ready = None if tags else catalog.listed(settings.context)
+    ready = None if tags else catalog.listed(settings)
     info: catalog.CatalogInfo | None
     if ready is not None:
         info, text = ready
     else:
-        text, info = listing.table(_accounts(settings.context, tags)), catalog.info(settings.context)
+        text, info = listing.table(_accounts(settings, tags)), catalog.info(settings.context)
     if args.filter or args.names:
         header, _, body = text.partition("\n")
         lines = _select({listing.name_of(line): line for line in body.splitlines()}, args.filter)
@@ -68,10 +69,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _accounts(context: str, tags: list[str]) -> list[catalog.Account]:
-    accounts = catalog.load_all(context)
+def _accounts(settings: Settings, tags: list[str]) -> list[catalog.Account]:
+    accounts = catalog.load_all(settings)
     if accounts is None:
-        raise LetmeError(f"no catalog cache for context '{context}'",
+        raise LetmeError(f"no catalog cache for context '{settings.context}'",
                          "run 'letme init' to fetch the accounts from DynamoDB")
     return [a for a in accounts if set(tags) <= set(a.tags)] if tags else accounts
 

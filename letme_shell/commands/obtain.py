@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = _common.settings(args)
-    account = session.resolve(settings, args.account)
+    settings, name = _common.settings_for(args, args.account)
+    account = session.resolve(settings, name)
     region = switch.pick_region(settings, account, args.region)  # a bad --region fails before any MFA prompt
     creds = session.credentials_for(settings, account, args.mfa_code, renew=args.renew)
     if args.credential_process or args.v1:
@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
         emit(creds)
         return 0
     profile = switch.profile_for(settings, account, "profile", region, creds)
+    assert profile is not None
     switch.sync_files(profile, args.force)
     ui.info(f"credentials for '{account.name}' valid until {creds.expiration}; "
-            f"use --profile {account.name} (or 'letme use {account.name}')")
+            f"use --profile {profile.name} (or 'letme use {profile.name}')")
     return 0

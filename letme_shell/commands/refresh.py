@@ -19,7 +19,7 @@ import os
 import time
 from pathlib import Path
 
-from letme_shell import fsutil, paths, session, ui, validate
+from letme_shell import fsutil, naming, paths, session, ui, validate
 from letme_shell.commands import _common, use
 from letme_shell.config import Settings
 from letme_shell.errors import ExitCode, LetmeError, MfaRequired
@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def status_file(context: str, account: str) -> Path:
-    return paths.state_dir() / "refresh" / context / account
+    # Named as the hook names it: <context>/<LETME_ACCOUNT>, e.g. general/example1 or b/example1@b.
+    return paths.state_dir() / "refresh" / context / naming.qualified(account, context)
 
 
 def _no_prompt(reason: str) -> str:
@@ -70,15 +71,18 @@ def _current_mode() -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    name = args.account or os.environ.get("LETME_ACCOUNT")
-    if not name:
+    current = os.environ.get("LETME_ACCOUNT")
+    given = args.account or current
+    if not given:
         raise LetmeError("no account to refresh", "name one: letme refresh ACCOUNT", ExitCode.USAGE)
-    if not validate.is_account_name(name):
-        raise LetmeError(f"'{validate.printable(name)}' is not a valid account name", exit_code=ExitCode.USAGE)
-    settings = _common.settings(args)
+    if not naming.is_qualified_name(given):
+        raise LetmeError(f"'{validate.printable(given)}' is not a valid account name", exit_code=ExitCode.USAGE)
+    # The hook passes LETME_ACCOUNT (example1, or example1@b for context b) with --context.
+    settings, name = _common.settings_for(args, given, qualified=args.account is None or given == current)
     if args.background:
         return _background(settings, name)
-    region = os.environ.get("AWS_REGION") if name == os.environ.get("LETME_ACCOUNT") else None
+    here = naming.qualified(name, settings.context) == current
+    region = os.environ.get("AWS_REGION") if here else None
     if args.apply:
         shell = use.target_shell(args, "refresh --apply")
         use.emit(shell, use.change_for(settings, name, _current_mode(), region, None, cached_only=True))

@@ -38,8 +38,8 @@ def child_environment(change: EnvChange) -> dict[str, str]:
 
 
 def env_mode_change(args: argparse.Namespace, previous: str | None) -> EnvChange:
-    settings = _common.settings(args)
-    account = session.resolve(settings, args.account)
+    settings, name = _common.settings_for(args, args.account)
+    account = session.resolve(settings, name)
     region = switch.pick_region(settings, account, args.region)  # a bad --region fails before any MFA prompt
     creds = session.credentials_for(settings, account, args.mfa_code)
     return switch.env_change(settings, account, "env", region, creds, previous)

@@ -63,12 +63,15 @@ def target_shell(args: argparse.Namespace, command: str) -> Shell:
 
 
 def pick(settings: Settings) -> str:
-    from letme_shell import catalog, picker
+    from letme_shell import catalog, naming, picker
 
-    accounts = catalog.load_all(settings.context)
+    accounts = catalog.load_all(settings)
     if not accounts:
         raise LetmeError(f"no cached accounts in context '{settings.context}'", "run 'letme init' first")
-    return picker.pick(accounts, current=os.environ.get("LETME_ACCOUNT"))
+    # The account this shell uses, when it is one of this context's.
+    current, context = naming.split(os.environ.get("LETME_ACCOUNT", ""))
+    here = (context or config.DEFAULT_CONTEXT) == settings.context
+    return picker.pick(accounts, current=current if here and current else None)
 
 
 def ttl_text(seconds: int) -> str:
@@ -105,8 +108,11 @@ def emit(shell: Shell, change: EnvChange) -> None:
 
 def run(args: argparse.Namespace) -> int:
     shell = target_shell(args, "use")
-    settings = _common.settings(args)
-    name = pick(settings) if args.account is None else args.account  # `letme use ""` is an error, not the picker
+    if args.account is None:
+        settings = _common.settings(args)
+        name = pick(settings)
+    else:  # `letme use ""` is an error, not the picker
+        settings, name = _common.settings_for(args, args.account)
     change = change_for(settings, name, args.mode, args.region, args.mfa_code, args.force,
                         previous=os.environ.get("LETME_ACCOUNT"))
     emit(shell, change)
