@@ -225,7 +225,7 @@ def mismatch(source: Source, info: CatalogInfo) -> str | None:
     if info.origin is None:
         return f"{where} was written by an older letme and does not say which table it came from"
     had, want = _fields(info.origin), _fields(source.origin())
-    changed = [key for key in ("table", "region", "profile", "endpoint", "context") if had.get(key) != want.get(key)]
+    changed = [key for key in ("table", "region", "profile", "context") if had.get(key) != want.get(key)]
     then = ", ".join(f"{key} {validate.printable(had.get(key) or '(none)')}" for key in changed)
     now = ", ".join(f"{key} {validate.printable(want.get(key) or '(none)')}" for key in changed)
     return f"{where} was built from {then}, but the config now says {now}"

@@ -114,11 +114,11 @@ class Settings:
 
         Every cache entry and every profile letme writes records it, and none is used
         under another origin: two contexts (or two config files) that both have an
-        `example1` never hand out each other's catalog, credentials or profile."""
-        text = (f"context={self.context} table={self.dynamodb_table} region={self.aws_source_profile_region} "
+        `example1` never hand out each other's catalog, credentials or profile. The
+        endpoint is not part of it (a proxy or a test server in front of the same
+        table is the same catalog); credentials still record it (session._fingerprint)."""
+        return (f"context={self.context} table={self.dynamodb_table} region={self.aws_source_profile_region} "
                 f"profile={self.aws_source_profile}")
-        endpoint = self.endpoint()
-        return f"{text} endpoint={endpoint}" if endpoint else text
 
 
 def _parsed_cache() -> Path:

@@ -31,8 +31,9 @@ def resolve(settings: Settings, name: str) -> Account:
 
 
 def _fingerprint(settings: Settings, account: Account) -> str:
-    # The origin (context, table, hub region, source profile, endpoint) and everything that shapes the chain.
-    return credentials.fingerprint(settings.origin(), settings.mfa_arn, settings.session_duration, account.roles)
+    # The origin (context, table, hub region, source profile) and everything that shapes the chain.
+    return credentials.fingerprint(settings.origin(), settings.endpoint(), settings.mfa_arn,
+                                   settings.session_duration, account.roles)
 
 
 def cached(settings: Settings, account: Account) -> Credentials | None:

@@ -51,7 +51,7 @@ def terminal_code_source(preset: str | None = None) -> CodeSource:
 
 
 def _mfa_fingerprint(settings: Settings) -> str:
-    return credentials.fingerprint(settings.origin(), settings.mfa_arn)
+    return credentials.fingerprint(settings.origin(), settings.endpoint(), settings.mfa_arn)
 
 
 def mfa_session(settings: Settings, codes: CodeSource, force: bool = False) -> Credentials:

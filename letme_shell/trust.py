@@ -132,6 +132,8 @@ def check_file(path: Path, st: os.stat_result) -> None:
     """Refuse a file in letme's directories that is not a regular file of the user's, private to them."""
     if not CHECKED or root_of(path) is None:
         return
+    if stat.S_ISDIR(st.st_mode):
+        raise UnsafePath(f"{path} is a directory, not a file", "move it aside and try again")
     if not stat.S_ISREG(st.st_mode):
         raise UnsafePath(f"{path} is not a regular file; letme does not trust it", f"remove it: rm {path}")
     _refuse_mode(str(path), st, "file")

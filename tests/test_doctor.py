@@ -51,7 +51,7 @@ def test_no_config(sandbox: Sandbox) -> None:
 
 
 def test_bad_config(sandbox: Sandbox) -> None:
-    sandbox.letme_config.write_text('[general]\ndynamodb_table = "t"\naws_source_profile_region = "nowhere"\n')
+    sandbox.letme_config.write_text('[general]\ndynamodb_table = "tbl"\naws_source_profile_region = "nowhere"\n')
     code, checks = _doctor(sandbox)
     assert code == 1
     assert checks["config"]["status"] == "fail" and "not an AWS region" in checks["config"]["message"]
