@@ -118,6 +118,7 @@ __letme_flags() {
         refresh) __letme_flag_list="$common --mfa-code --background --apply --no-prompt --shell" ;;
         obtain | ob) __letme_flag_list="$common --mfa-code --renew --region --force --credential-process" ;;
         credential-process) __letme_flag_list="$common --mfa-code --renew" ;;
+        remove | rm) __letme_flag_list="$common --force" ;;
         list | ls) __letme_flag_list="$common --tag --json --names" ;;
         init) __letme_flag_list="$common --remove" ;;
         config) __letme_flag_list="$common --json" ;;

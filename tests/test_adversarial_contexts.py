@@ -173,6 +173,9 @@ def test_editing_the_table_without_init_is_refused(catalogued: Sandbox, table_b:
     result = detached(catalogued, "credential-process", "example1", "--mfa-code", "123456")
     assert result.returncode == 1 and result.stdout == ""
     assert "was built from table letme-accounts, but the config now says table letme-accounts-b" in result.stderr
+    doctor = json.loads(detached(catalogued, "doctor", "--json", "--no-network").stdout)
+    checks = {check["name"]: check for check in doctor["checks"]}
+    assert checks["catalog"]["status"] == "fail" and "letme-accounts-b" in checks["catalog"]["message"]
 
 
 def test_a_cache_from_an_older_letme_is_refused_until_init(catalogued: Sandbox) -> None:

@@ -70,9 +70,9 @@ def check_catalog(settings: Settings) -> Check:
         return Check("catalog", FAIL, f"no catalog cache for context '{settings.context}'", "run 'letme init'")
     age = time.time() - info.fetched_at
     text = f"{info.count} accounts from '{info.table}', fetched {_age(age)} ago"
-    if info.table != settings.dynamodb_table:
-        return Check("catalog", WARN, text + f", but the config names table '{settings.dynamodb_table}'",
-                     "run 'letme init'")
+    stale = catalog.mismatch(settings, info)
+    if stale is not None:  # every command refuses such a cache until `letme init`
+        return Check("catalog", FAIL, stale, "run 'letme init'")
     if age > CATALOG_STALE_DAYS * 86400:
         return Check("catalog", WARN, text, "run 'letme init' to pick up new accounts")
     return Check("catalog", OK, text)
