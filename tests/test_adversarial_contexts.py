@@ -241,3 +241,17 @@ def test_config_values_with_line_breaks_are_refused(catalogued: Sandbox) -> None
     set_config(catalogued, aws_source_profile="default\n[profile evil]\ncredential_process = touch /tmp/x")
     result = detached(catalogued, "list")
     assert result.returncode == 1 and "line break" in result.stderr
+
+
+def test_the_hooks_background_refresh_and_apply_for_another_contexts_account(two: Sandbox) -> None:
+    env = switched(two, "example1@b", "--mode", "env")
+    account, ctx = env["LETME_ACCOUNT"], env["LETME_ACTIVE_CONTEXT"]
+    assert (account, ctx) == ("example1@b", "b")
+    # What the hooks run, with the values they read from the environment.
+    hook_env = {"LETME_ACCOUNT": account, "LETME_MODE": "env", "AWS_REGION": env["AWS_REGION"]}
+    two.ok("refresh", "--background", "--no-prompt", "--context", ctx, "--", account, env=hook_env)
+    status = two.home / ".local/state/letme/refresh" / ctx / account
+    assert status.read_text().startswith("ok ")
+    applied = two.ok("refresh", "--apply", "-q", "--context", ctx, "--shell", "bash", "--", account, env=hook_env)
+    assert "export LETME_ACCOUNT='example1@b';" in applied.stdout
+    assert "export LETME_ACTIVE_CONTEXT='b';" in applied.stdout

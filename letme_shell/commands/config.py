@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             _common.print_json([{"name": n, "active": n == active} for n in names])
         else:
-            sys.stdout.write("".join(f"{'*' if n == active else ' '} {n}\n" for n in names))
+            sys.stdout.write("".join(f"{'*' if n == active else ' '} {validate.printable(n)}\n" for n in names))
         return 0
     if args.action == "validate":
         for name in names:
