@@ -25,6 +25,8 @@ def settings_for(args: argparse.Namespace, name: str, qualified: bool = False) -
     A bare name typed by the user is looked up in the context --context, LETME_CONTEXT or the
     config chose; a bare name letme wrote itself (`qualified`: LETME_ACCOUNT, LETME_PREVIOUS)
     is the default context's."""
+    if "@" not in name and not qualified:  # the common case, without importing naming
+        return settings(args), name
     from letme_shell import naming, validate
 
     account, context = naming.split(name)
