@@ -139,7 +139,7 @@ def _note_endpoint(request: Any, **_: Any) -> None:
     import urllib.parse
 
     parts = urllib.parse.urlsplit(request.url)
-    _last_endpoint = f"{parts.scheme}://{parts.netloc}"
+    _last_endpoint = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # never a user:password@
     # None: botocore goes on to send the request itself.
 
 
