@@ -3,16 +3,26 @@
 boto3 costs ~370 ms to import, so it is imported inside these functions only:
 the cheap paths (`use` and `credential-process` on cached credentials, `list`,
 completion) never call them.
+
+Every AWS call of one command shares one deadline (`aws_timeout`, LETME_AWS_TIMEOUT;
+20 s by default). Per-attempt timeouts alone do not bound a command: botocore retries a
+read timeout, and a 3-hop chain makes four calls, so an endpoint that accepts connections
+and never answers held letme for over a minute. On POSIX the deadline is a SIGALRM timer
+around each call (see `Deadline`); elsewhere the per-attempt timeouts, capped by the
+deadline, are the bound.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from letme_shell import validate
 from letme_shell.config import Settings
-from letme_shell.errors import AwsError, LetmeError
+from letme_shell.errors import AwsError, ExitCode, LetmeError
 
 if TYPE_CHECKING:
     import boto3
@@ -22,6 +32,8 @@ READ_TIMEOUT = 15
 # "standard" retries throttling and transient errors with jittered backoff; 4 attempts in all (the first
 # included: botocore's "max_attempts" would count retries only) bound the wait.
 MAX_ATTEMPTS = 4
+TIMEOUT_VARIABLE = "LETME_AWS_TIMEOUT"
+TIMEOUT_RANGE = (1, 600)
 
 
 _SESSIONS: dict[tuple[str, str], Any] = {}
@@ -36,10 +48,25 @@ def source_session(settings: Settings) -> boto3.Session:
     return _SESSIONS[key]
 
 
+def _check_aws_files() -> None:
+    """botocore skips an AWS file that is a directory without a word, then reports missing credentials."""
+    from letme_shell import paths
+
+    for variable, path in (("AWS_SHARED_CREDENTIALS_FILE", paths.aws_credentials_file()),
+                           ("AWS_CONFIG_FILE", paths.aws_config_file())):
+        if path.is_dir():
+            if os.environ.get(variable):
+                raise LetmeError(f"{path} ({variable}) is a directory, not a file",
+                                 f"point {variable} at the file itself, or unset it")
+            raise LetmeError(f"{path} is a directory, not a file (the AWS SDKs cannot read it either)",
+                             "move it aside and put the AWS file there")
+
+
 def _new_source_session(settings: Settings) -> boto3.Session:
     import boto3
     import botocore.exceptions
 
+    _check_aws_files()
     try:
         return boto3.Session(profile_name=settings.aws_source_profile, region_name=settings.aws_source_profile_region)
     except botocore.exceptions.ProfileNotFound:
@@ -68,7 +95,8 @@ def client(settings: Settings, service: str, session: Any = None, credentials: A
 def _client(settings: Settings, service: str, session: Any, credentials: Any, region: str | None) -> Any:
     from botocore.config import Config
 
-    config = Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
+    budget = timeout_seconds(settings)
+    config = Config(connect_timeout=min(CONNECT_TIMEOUT, budget), read_timeout=min(READ_TIMEOUT, budget),
                     retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"})
     kwargs: dict[str, Any] = {"region_name": region or settings.aws_source_profile_region, "config": config}
     endpoint = settings.endpoint()
@@ -81,7 +109,111 @@ def _client(settings: Settings, service: str, session: Any, credentials: Any, re
                       aws_session_token=credentials.session_token)
     if session is None:
         session = source_session(settings)
-    return session.client(service, **kwargs)
+    made = session.client(service, **kwargs)
+    made.meta.events.register("before-send", _note_endpoint)
+    return made
+
+
+def timeout_seconds(settings: Settings) -> float:
+    """The deadline for all AWS calls of this command: LETME_AWS_TIMEOUT, else aws_timeout."""
+    raw = os.environ.get(TIMEOUT_VARIABLE, "")
+    if not raw:
+        return float(settings.aws_timeout)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    low, high = TIMEOUT_RANGE
+    if not low <= value <= high:  # NaN fails too
+        raise LetmeError(f"{TIMEOUT_VARIABLE}={validate.printable(raw)} is not a number of seconds "
+                         f"from {low} to {high}", f"unset it, or e.g. {TIMEOUT_VARIABLE}=20", ExitCode.USAGE)
+    return value
+
+
+# Where the last request went (scheme and host only), to name an endpoint that did not answer.
+_last_endpoint: str | None = None
+
+
+def _note_endpoint(request: Any, **_: Any) -> None:
+    global _last_endpoint
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(request.url)
+    _last_endpoint = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # never a user:password@
+    # None: botocore goes on to send the request itself.
+
+
+class _OutOfTime(BaseException):
+    """Raised by the SIGALRM handler inside a blocking AWS call. A BaseException, so that no
+    `except Exception` in botocore or urllib3 takes it for a failed attempt to retry."""
+
+
+class Deadline:
+    """Run one AWS call (with its retries) within what is left of the command's deadline.
+
+    The time spent in calls is summed over the process, so a command's calls share one
+    deadline; time between them (a person typing an MFA code) does not count. On POSIX, in
+    the main thread, an ITIMER_REAL timer interrupts the call when the time is up (and every
+    second after, should anything swallow the first interruption); the call then ends as one
+    AwsError naming the endpoint that did not answer.
+    """
+
+    spent = 0.0  # seconds this process has spent in AWS calls
+    _active = False  # a call is being timed (an inner Deadline neither times nor counts)
+    _armed = False  # the timer may interrupt now
+
+    def __init__(self, what: str, settings: Settings):
+        self.what, self.settings = what, settings
+        self.budget = timeout_seconds(settings)
+        self.outer = self.timed = False
+        self.previous: Any = None
+        self.started = 0.0
+
+    @classmethod
+    def _ring(cls, signum: int, frame: Any) -> None:
+        if cls._armed:
+            raise _OutOfTime()
+
+    def _expired(self) -> AwsError:
+        where = _last_endpoint or self.settings.endpoint() or "AWS"
+        return AwsError(f"{self.what} failed: cannot reach {where} (no answer within {self.budget:g}s)",
+                        "check the network and endpoint_url / AWS_ENDPOINT_URL; aws_timeout in the letme config "
+                        f"(or {TIMEOUT_VARIABLE}) sets how long letme waits for AWS", code="Timeout")
+
+    def __enter__(self) -> Deadline:
+        import signal
+        import threading
+        import time
+
+        if Deadline._active:
+            return self
+        left = self.budget - Deadline.spent
+        if left <= 0:
+            raise self._expired()
+        Deadline._active = self.outer = True
+        self.started = time.monotonic()
+        if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGALRM, Deadline._ring)
+            Deadline._armed = self.timed = True
+            signal.setitimer(signal.ITIMER_REAL, left, 1.0)
+        # Without a timer (Windows, another thread) the per-attempt timeouts, capped by the budget, bound the call.
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        import signal
+        import time
+
+        if not self.outer:
+            return
+        if self.timed:
+            Deadline._armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        Deadline._active = False
+        Deadline.spent += time.monotonic() - self.started
+        if kind is not None and issubclass(kind, _OutOfTime):
+            raise self._expired() from None
 
 
 def error_code(exc: BaseException) -> str | None:
@@ -107,7 +239,8 @@ def explained(what: str, settings: Settings, hint: str | None = None) -> Iterato
     import botocore.exceptions as bex
 
     try:
-        yield
+        with Deadline(what, settings):
+            yield
     except bex.ClientError as exc:
         code = error_code(exc) or "Error"
         message = exc.response.get("Error", {}).get("Message", "") or str(exc)

@@ -59,6 +59,8 @@ KEYS: tuple[Key, ...] = (
     Key("federation_url", str, None, False,
         "console sign-in federation endpoint for `letme console` (LETME_FEDERATION_URL also works; "
         "default: the partition's signin.aws.amazon.com/federation)", "https://signin.aws.amazon.com/federation"),
+    Key("aws_timeout", int, 20, False,
+        "seconds one command waits for AWS in all, retries included (LETME_AWS_TIMEOUT also works and wins)", 20),
 )
 KEYS_BY_NAME = {key.name: key for key in KEYS}
 
@@ -84,6 +86,7 @@ class Settings:
     tags: list[str]
     production_tags: list[str]
     federation_url: str | None
+    aws_timeout: int
 
     def __init__(self, **values: Any):
         for name in self.__slots__:
@@ -206,6 +209,8 @@ def _check_value(path: Path, context: str, key: Key, value: Any) -> Any:
         raise ConfigError(f"{where}: {value} is outside 900..129600 seconds (15 minutes to 36 hours)")
     if name == "refresh_window" and not 0 <= value <= 3000:
         raise ConfigError(f"{where}: {value} is outside 0..3000 seconds")
+    if name == "aws_timeout" and not 1 <= value <= 600:
+        raise ConfigError(f"{where}: {value} is outside 1..600 seconds")
     if name == "use_mode" and value not in USE_MODES:
         raise ConfigError(f"{where}: {validate.printable(value)} is not one of {', '.join(USE_MODES)}")
     if name in ("endpoint_url", "federation_url") and (not value.startswith(("http://", "https://"))

@@ -65,18 +65,68 @@ class Credentials:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Credentials:
-        return cls(str(data["AccessKeyId"]), str(data["SecretAccessKey"]), str(data["SessionToken"]),
-                   int(data["Expires"]))
+        """A cache entry's credentials; ValueError for anything STS cannot have issued (the entry is then
+        ignored with a warning and replaced), so that no SDK is handed an expiry it cannot read."""
+        return cls(_key_text(data["AccessKeyId"]), _key_text(data["SecretAccessKey"]),
+                   _key_text(data["SessionToken"]), _plausible_expiry(data["Expires"]))
 
     @classmethod
-    def from_sts(cls, data: dict[str, Any]) -> Credentials:
+    def from_sts(cls, data: dict[str, Any], date: str | None = None) -> Credentials:
+        """From an STS answer. `date` is the answer's Date header: when this machine's clock is off AWS's
+        by SKEW_NOTICED or more, the expiry is moved into this machine's terms, so that `fresh()`, the
+        prompt (LETME_EXPIRES) and an SDK reading the credential_process Expiration, all of which
+        compare with the local clock, see the real time left rather than too little or too much."""
         expiration = data["Expiration"]
         if isinstance(expiration, str):
             import datetime as dt
 
             expiration = dt.datetime.fromisoformat(expiration.replace("Z", "+00:00"))
-        return cls(data["AccessKeyId"], data["SecretAccessKey"], data["SessionToken"],
-                   int(expiration.timestamp()))
+        expires = int(expiration.timestamp())
+        if date:
+            expires += clock_skew(date)
+        try:
+            return cls(_key_text(data["AccessKeyId"]), _key_text(data["SecretAccessKey"]),
+                       _key_text(data["SessionToken"]), _plausible_expiry(expires))
+        except ValueError as exc:
+            from letme_shell.errors import LetmeError
+
+            raise LetmeError(f"AWS answered with credentials letme cannot use ({exc})",
+                             "check endpoint_url / AWS_ENDPOINT_URL and this machine's clock") from None
+
+
+# An entry expiring later than this after now was not made by STS (sessions last at most 36 hours).
+MAX_AHEAD = 7 * 86400
+# Below this, a difference between this machine's clock and AWS's is latency and rounding, not a wrong clock.
+SKEW_NOTICED = 60
+
+
+def clock_skew(date: str) -> int:
+    """Seconds this machine's clock is ahead of the one that wrote the HTTP `date` (0 when unreadable or
+    within SKEW_NOTICED)."""
+    import email.utils
+
+    try:
+        theirs = email.utils.parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return 0
+    skew = round(time.time() - theirs)
+    return skew if abs(skew) >= SKEW_NOTICED else 0
+
+
+def _key_text(value: object) -> str:
+    # Keys and tokens are printable ASCII without blanks; anything else (a number, null, a newline that
+    # would start a new line in ~/.aws/credentials) did not come from STS.
+    if not isinstance(value, str) or not value or not value.isascii() or not value.isprintable() or " " in value:
+        raise ValueError("a key or token that is not a non-empty printable string")
+    return value
+
+
+def _plausible_expiry(value: object) -> int:
+    # Whole epoch seconds only: floats (1e300, Infinity, NaN) and booleans are not, and year 10000 is
+    # beyond what an SDK can parse.
+    if type(value) is not int or not 0 < value <= time.time() + MAX_AHEAD:
+        raise ValueError("an expiry that is not a time STS could have set")
+    return value
 
 
 def _entry_path(directory: Path, name: str) -> Path:

@@ -130,22 +130,165 @@ def lock_path(target: Path) -> Path:
     return paths.cache_dir() / "locks" / f"{target.name}-{digest}.lock"
 
 
+# After this many seconds, a letme waiting for a lock says whom it waits for (once).
+LOCK_NOTICE_AFTER = 2.0
+
+# Locks this process holds (lock file → depth): taking one again nests instead of waiting for itself
+# (AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE may name one file).
+_HELD: dict[Path, int] = {}
+
+
 @contextlib.contextmanager
 def locked(target: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold the inter-process lock for `target` (a file letme writes, or a logical key)."""
-    import filelock  # imported here: only writers pay for it
+    """Hold the inter-process lock for `target` (a file letme writes, or a logical key).
 
+    On POSIX this is flock(2) on a lock file that holds the holder's PID, so a waiter can say
+    whom it waits for. filelock (which wraps the same flock) is not used there: some of its
+    versions truncate the lock file whenever one tries to take it, erasing the holder's PID.
+    A lock ends with its holder's process, so a lock file never needs deleting by hand; letme
+    never tells anyone to. Elsewhere (Windows) filelock does the locking, without a PID.
+    """
     lock_file = lock_path(target)
-    ensure_private_dir(lock_file.parent)
-    lock = filelock.FileLock(str(lock_file), timeout=timeout, mode=0o600)
+    if lock_file in _HELD:
+        _HELD[lock_file] += 1
+        try:
+            yield
+        finally:
+            _HELD[lock_file] -= 1
+        return
     try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise LetmeError(
-            f"another letme process has held the lock on {target} for {timeout:.0f}s",
-            f"if no letme is running, remove {lock_file}",
-        ) from None
+        ensure_private_dir(lock_file.parent)
+    except OSError as exc:
+        raise _unusable("directory", lock_file.parent, exc) from None
+    lock = _FlockLock(lock_file) if _has_flock() else _FileLockLock(lock_file)
+    lock.acquire(target, timeout)
+    _HELD[lock_file] = 1
     try:
         yield
     finally:
+        del _HELD[lock_file]
         lock.release()
+
+
+def _has_flock() -> bool:
+    try:
+        import fcntl  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _unusable(what: str, path: Path, exc: OSError) -> LetmeError:
+    """One line for a lock file or directory letme cannot create (read-only, full, something in the way)."""
+    import errno
+
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        reason = "a file is in the way of a directory"
+    elif exc.errno == errno.ELOOP:
+        reason = "it is a symbolic link"
+    else:
+        reason = (exc.strerror or type(exc).__name__).lower()
+    return LetmeError(f"letme cannot create its lock {what} {path}: {reason}",
+                      f"letme keeps locks and caches under {paths.cache_dir()}: it needs a directory there that you "
+                      "can write, on a disk with free space")
+
+
+def _process_name(pid: int) -> str:
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        name = Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+        if name.isprintable():
+            return f" ({name})"
+    return ""
+
+
+class _FlockLock:
+    """flock(2) on the lock file, whose content is the holder's PID."""
+
+    def __init__(self, lock_file: Path):
+        self.lock_file = lock_file
+        try:
+            # No O_TRUNC (the holder's PID is in it), no symlink followed, 0600, not inherited by children.
+            self.fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise _unusable("file", lock_file, exc) from None
+
+    def _try(self) -> bool:
+        import errno
+        import fcntl
+
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                return False
+            os.close(self.fd)
+            raise _unusable("file", self.lock_file, exc) from None
+        return True
+
+    def holder(self) -> str:
+        """The process holding the lock, as its PID says in the lock file ("another process" if unknown)."""
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(os.pread(self.fd, 32, 0).decode("ascii").strip() or "0")
+            if pid > 0 and pid != os.getpid():
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    pid = 0  # stale: written by an earlier holder that has exited
+                except PermissionError:
+                    pass  # alive, another user's
+                if pid:
+                    return f"process {pid}{_process_name(pid)}"
+        return "another process"
+
+    def acquire(self, target: Path, timeout: float) -> None:
+        import time
+
+        from letme_shell import ui
+
+        started = time.monotonic()
+        pause, noticed = 0.01, False
+        while not self._try():
+            waited = time.monotonic() - started
+            if waited >= timeout:
+                who = self.holder()
+                os.close(self.fd)
+                hint = ("wait for it to finish and try again; if it is stuck, end it"
+                        + (f" (kill {who.split()[1]})" if who.startswith("process ") else
+                           f" ('fuser -v {self.lock_file}' shows which process it is)"))
+                raise LetmeError(f"{who} has held the lock on {target} for {timeout:.0f}s", hint)
+            if not noticed and waited >= LOCK_NOTICE_AFTER:
+                ui.info(f"waiting for {self.holder()}, which holds the lock on {target}")
+                noticed = True
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+        # The PID is for the message of whoever waits next; a full disk may refuse it, and the lock holds anyway.
+        with contextlib.suppress(OSError):
+            os.ftruncate(self.fd, 0)
+            os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
+
+    def release(self) -> None:
+        os.close(self.fd)  # closing the descriptor releases the flock
+
+
+class _FileLockLock:
+    """The fallback where there is no fcntl: filelock, and no holder's PID to name."""
+
+    def __init__(self, lock_file: Path):
+        import filelock
+
+        self.lock = filelock.FileLock(str(lock_file), timeout=-1, mode=0o600)
+        self.lock_file = lock_file
+
+    def acquire(self, target: Path, timeout: float) -> None:
+        import filelock
+
+        try:
+            self.lock.acquire(timeout=timeout)
+        except filelock.Timeout:
+            raise LetmeError(f"another process has held the lock on {target} for {timeout:.0f}s",
+                             "wait for it to finish and try again") from None
+        except OSError as exc:
+            raise _unusable("file", self.lock_file, exc) from None
+
+    def release(self) -> None:
+        self.lock.release()

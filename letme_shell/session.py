@@ -3,7 +3,8 @@
 `credentials_for` is what `obtain`, `use`, `exec`, `shell` and `credential-process`
 share. Its cached path reads two small files and imports no boto3. A cold path
 takes a per-account lock and looks at the cache again before calling STS, so 20
-concurrent `credential-process` calls make one role chain, not 20.
+concurrent `credential-process` calls make one role chain, not 20. No lock is
+held while a person is asked for an MFA code (see credentials_for).
 """
 
 from __future__ import annotations
@@ -14,13 +15,18 @@ from letme_shell import catalog, credentials, fsutil, validate
 from letme_shell.catalog import Account
 from letme_shell.config import Settings
 from letme_shell.credentials import Credentials
+from letme_shell.errors import ExitCode, LetmeError, MfaRequired
 
 
-def resolve(settings: Settings, name: str) -> Account:
-    """The account from the catalog cache, else read by key from DynamoDB; "did you mean" when unknown."""
+def resolve(settings: Settings, name: str, offline: bool = False) -> Account:
+    """The account from the catalog cache, else read by key from DynamoDB; "did you mean" when unknown.
+    `offline` (what the prompt runs) never reads DynamoDB: no cached entry is exit 3."""
     account = catalog.lookup(settings, name)
     if account is not None:
         return account
+    if offline:
+        raise LetmeError(f"'{validate.printable(name)}' is not in the catalog cache of context '{settings.context}'",
+                         "run 'letme init'", ExitCode.NOTHING)
     if catalog.info(settings.context) is None and validate.is_account_name(name):
         from letme_shell import catalog_sync
 
@@ -45,19 +51,53 @@ def cached(settings: Settings, account: Account) -> Credentials | None:
 
 def credentials_for(settings: Settings, account: Account, mfa_code: str | None = None,
                     renew: bool = False, codes: Callable[[str], str] | None = None) -> Credentials:
-    """`codes` replaces the terminal prompt for MFA codes (the background refresh must never ask)."""
+    """`codes` replaces the terminal prompt for MFA codes (the background refresh must never ask).
+
+    A person is asked with no lock held: an attempt under the account's lock that needs a code it
+    does not have (or whose code AWS refused) lets go of every lock (sts.CodeNeeded), the code is
+    asked, and the attempt starts again by looking at the cache, which another letme may have
+    filled meanwhile. --mfa-code is the first attempt's code, so concurrent callers given one
+    still make one MFA session and one role chain.
+    """
     if not renew and (creds := cached(settings, account)) is not None:
         return creds
     from letme_shell import sts
 
+    ask = codes or sts.terminal_code_source(_refresh_command(settings, account))
     path = credentials.account_cache_file(settings.context, account.name)
-    with fsutil.locked(path):
-        # Another process may have done the work while this one waited for the lock.
-        if not renew and (creds := cached(settings, account)) is not None:
-            return creds
-        creds = sts.obtain(settings, account, codes or sts.terminal_code_source(mfa_code))
-        credentials.write(path, _fingerprint(settings, account), creds)
-        return creds
+    code, rejected, ended = mfa_code, 0, None
+    # Each round asks at most one code; a round without a rejection needs no second one.
+    for _ in range(2 * sts.MFA_TRIES + 1):
+        with fsutil.locked(path):
+            # Another process may have done the work while this one waited for the lock or a code.
+            if not renew and (creds := cached(settings, account)) is not None:
+                return creds
+            try:
+                creds = sts.obtain(settings, account, code, ended)
+            except sts.CodeNeeded as need:
+                reason, refused, ended = need.reason, need.rejected, need.ended
+            else:
+                credentials.write(path, _fingerprint(settings, account), creds)
+                return creds
+        # Every lock is released: the person may take as long as they need.
+        if refused:
+            rejected += 1
+            if rejected == sts.MFA_TRIES:
+                raise sts.rejected_code(settings, rejected)
+        try:
+            code = ask(reason)
+        except MfaRequired:
+            if rejected:  # a wrong --mfa-code and no terminal to ask again: the code is the problem
+                raise sts.rejected_code(settings, rejected) from None
+            raise
+    raise LetmeError(f"AWS kept asking for new MFA codes for '{account.name}'", "try again in a minute")
+
+
+def _refresh_command(settings: Settings, account: Account) -> str:
+    """What to run in the foreground to get a new code entered, for the background's message."""
+    from letme_shell import naming
+
+    return f"letme refresh {naming.qualified(account.name, settings.context)}"
 
 
 def forget(settings: Settings, name: str) -> bool:

@@ -6,6 +6,11 @@ AssumeRole is then made with that session, so later switches and refreshes need
 no new code until it ends. Hops 2..N use the previous hop's credentials; AWS caps
 such chained sessions at one hour, so their duration is capped here, with a note,
 instead of failing at hop 2.
+
+Nothing here asks a person for a code: it runs under letme's locks, and a lock held
+while someone reads their MFA device (or never answers a background job's prompt)
+would stall every other letme. An attempt that needs a code it was not given raises
+CodeNeeded; session.credentials_for asks with no lock held and tries again.
 """
 
 from __future__ import annotations
@@ -23,20 +28,39 @@ from letme_shell.errors import AwsError, LetmeError, MfaRequired
 CHAINED_MAX = 3600
 MFA_TRIES = 3
 
-# Returns a 6-digit code; raises MfaRequired when none can be had.
+# Asks a person for a 6-digit code, given why; raises MfaRequired when none can be had.
 CodeSource = Callable[[str], str]
 
+REJECTED = "AWS rejected that MFA code; wait for the next one"
 
-def terminal_code_source(preset: str | None = None) -> CodeSource:
-    """Codes from --mfa-code once, then from the terminal (never stdin/stdout)."""
-    pending = [preset] if preset else []
+
+class CodeNeeded(Exception):
+    """STS needs an MFA code this attempt was not given (or AWS refused the one it was given).
+
+    Raised out of every lock, so that the caller (session.credentials_for) asks the person with
+    nothing held and then makes the attempt again: a person may take minutes, or never answer.
+    """
+
+    def __init__(self, reason: str, rejected: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.rejected = rejected  # AWS refused the code this attempt sent; it is spent
+        self.ended: str | None = None  # the access key of a cached MFA session AWS refused, not to be used again
+
+
+def terminal_code_source(refresh_command: str = "letme refresh") -> CodeSource:
+    """Codes from the terminal (never stdin/stdout), and only from its foreground."""
 
     def ask(reason: str) -> str:
-        if pending:
-            return pending.pop()
         for _ in range(MFA_TRIES):
             try:
                 code = ui.ask_tty(f"{reason}\nMFA code: ")
+            except ui.NotForeground:
+                raise MfaRequired(
+                    "an MFA code is needed, and this letme runs in the background of its terminal, "
+                    "where it may not ask",
+                    f"run '{refresh_command}' in the foreground, then try again (or pass --mfa-code)",
+                ) from None
             except ui.NoTerminal:
                 raise MfaRequired(
                     "an MFA code is needed and there is no terminal to ask on",
@@ -50,56 +74,66 @@ def terminal_code_source(preset: str | None = None) -> CodeSource:
     return ask
 
 
+def _one_code(code: str | None) -> Callable[[str], str]:
+    """The code of one attempt, at most once (a one-time code is spent when sent); CodeNeeded without one."""
+    pending = [code] if code else []
+
+    def take(reason: str) -> str:
+        if pending:
+            return pending.pop()
+        raise CodeNeeded(reason)
+
+    return take
+
+
 def _mfa_fingerprint(settings: Settings) -> str:
     return credentials.fingerprint(settings.origin(), settings.endpoint(), settings.mfa_arn)
 
 
-def mfa_session(settings: Settings, codes: CodeSource, force: bool = False) -> Credentials:
-    """The cached MFA session, or a new one from GetSessionToken with a code."""
+def mfa_session(settings: Settings, take: Callable[[str], str],
+                ended: str | None = None) -> tuple[Credentials, bool]:
+    """The cached MFA session (and True), or a new one from GetSessionToken (and False).
+
+    `ended` is the access key of a cached session AWS has refused (revoked keys): it is not used
+    again, though it stays in the cache until a new one replaces it. The lock makes concurrent
+    callers share one GetSessionToken; it is never held while a person is asked: without a code,
+    `take` raises CodeNeeded, which leaves the lock.
+    """
     assert settings.mfa_arn
     path = credentials.mfa_cache_file(settings.context)
     fingerprint = _mfa_fingerprint(settings)
-    with fsutil.locked(path):  # one prompt, even when several accounts are obtained at once
-        cached = None if force else credentials.read(path, fingerprint)
-        if cached and cached.fresh(settings.refresh_window):
-            return cached
+    with fsutil.locked(path):
+        cached = credentials.read(path, fingerprint)
+        if cached is not None and cached.access_key_id != ended and cached.fresh(settings.refresh_window):
+            return cached, True
         reason = ("your MFA session has ended; AWS needs a new code" if cached
                   else f"letme needs a code from {settings.mfa_arn}")
+        code = take(reason)
         client = aws.client(settings, "sts")
-        for attempt in range(1, MFA_TRIES + 1):
-            code = _next_code(codes, reason, attempt, settings)
-            try:
-                with aws.explained("getting an MFA session (sts:GetSessionToken)", settings):
-                    response = _get_session_token(client, settings, code)
-            except AwsError as exc:
-                # Only a rejected code is worth another code; throttling or bad keys are not.
-                if not aws.is_bad_mfa_code(exc):
-                    raise
-                if attempt == MFA_TRIES:
-                    raise _rejected_code(settings, MFA_TRIES) from None
-                reason = "AWS rejected that MFA code; wait for the next one"
-                continue
-            session = Credentials.from_sts(response["Credentials"])
-            credentials.write(path, fingerprint, session)
-            return session
-    raise AssertionError("unreachable")
+        try:
+            with aws.explained("getting an MFA session (sts:GetSessionToken)", settings):
+                response = _get_session_token(client, settings, code)
+        except AwsError as exc:
+            # Only a rejected code is worth another code; throttling or bad keys are not.
+            if aws.is_bad_mfa_code(exc):
+                raise CodeNeeded(REJECTED, rejected=True) from None
+            raise
+        session = _issued(response)
+        credentials.write(path, fingerprint, session)
+        return session, False
 
 
-def _rejected_code(settings: Settings, times: int) -> AwsError:
+def rejected_code(settings: Settings, times: int) -> AwsError:
     what = "the MFA code" if times == 1 else f"the MFA code {times} times"
     return AwsError(f"AWS rejected {what} (MultiFactorAuthentication failed)",
                     f"use the current code of {settings.mfa_arn}; if codes keep failing, check the clock of the device",
                     code="AccessDenied")
 
 
-def _next_code(codes: CodeSource, reason: str, attempt: int, settings: Settings) -> str:
-    try:
-        return codes(reason)
-    except MfaRequired:
-        if attempt == 1:
-            raise
-        # The --mfa-code was wrong and there is no terminal to ask for another: say so, not "no terminal".
-        raise _rejected_code(settings, attempt - 1) from None
+def _issued(response: Any) -> Credentials:
+    """The credentials of an STS answer, their expiry in this machine's clock (see Credentials.from_sts)."""
+    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    return Credentials.from_sts(response["Credentials"], headers.get("date"))
 
 
 def _get_session_token(client: Any, settings: Settings, code: str | None) -> Any:
@@ -121,37 +155,49 @@ def _assume(settings: Settings, account: Account, hop: int, role: str, creds: Cr
     with aws.explained(f"hop {hop}/{total} (sts:AssumeRole {role})", settings,
                        hint=f"check that the previous identity may assume {role} and that its trust policy allows it"):
         response = client.assume_role(**kwargs)
-    return Credentials.from_sts(response["Credentials"])
+    return _issued(response)
 
 
 def _assume_with_code(settings: Settings, account: Account, role: str, duration: int,
-                      codes: CodeSource) -> Credentials:
-    """Hop 1 with the MFA code sent along (mfa_session = false): a rejected code is asked again."""
-    reason = f"letme needs a code from {settings.mfa_arn}"
-    for attempt in range(1, MFA_TRIES + 1):
-        code = _next_code(codes, reason, attempt, settings)
-        try:
-            return _assume(settings, account, 1, role, None, duration, code)
-        except AwsError as exc:
-            if not aws.is_bad_mfa_code(exc):
-                raise
-            reason = "AWS rejected that MFA code; wait for the next one"
-    raise _rejected_code(settings, MFA_TRIES)
+                      take: Callable[[str], str]) -> Credentials:
+    """Hop 1 with the MFA code sent along (mfa_session = false)."""
+    code = take(f"letme needs a code from {settings.mfa_arn}")
+    try:
+        return _assume(settings, account, 1, role, None, duration, code)
+    except AwsError as exc:
+        if aws.is_bad_mfa_code(exc):
+            raise CodeNeeded(REJECTED, rejected=True) from None
+        raise
 
 
-def obtain(settings: Settings, account: Account, codes: CodeSource) -> Credentials:
-    """New credentials for `account`: its role chain, or a plain session when it has no roles."""
+def obtain(settings: Settings, account: Account, code: str | None = None, ended: str | None = None) -> Credentials:
+    """New credentials for `account`: its role chain, or a plain session when it has no roles.
+
+    `code` is the MFA code this attempt may send (once). Never asks anyone: when AWS needs a code
+    it does not have, or refuses the one it has, CodeNeeded (see session.credentials_for); its
+    `ended` names a cached MFA session AWS refused, to pass to the next attempt.
+    """
+    take = _one_code(code)
     use_mfa_session = bool(settings.mfa_arn) and settings.mfa_session
-    first: Credentials | None = mfa_session(settings, codes) if use_mfa_session else None
+    try:
+        first, reused = mfa_session(settings, take, ended) if use_mfa_session else (None, False)
+    except CodeNeeded as need:
+        need.ended = ended
+        raise
 
     if not account.roles:
         if first is not None:
             return first
+        sent = take(f"letme needs a code from {settings.mfa_arn}") if settings.mfa_arn else None
         client = aws.client(settings, "sts")
-        code = codes(f"letme needs a code from {settings.mfa_arn}") if settings.mfa_arn else None
-        with aws.explained("getting a session (sts:GetSessionToken)", settings):
-            response = _get_session_token(client, settings, code)
-        return Credentials.from_sts(response["Credentials"])
+        try:
+            with aws.explained("getting a session (sts:GetSessionToken)", settings):
+                response = _get_session_token(client, settings, sent)
+        except AwsError as exc:
+            if aws.is_bad_mfa_code(exc):
+                raise CodeNeeded(REJECTED, rejected=True) from None
+            raise
+        return _issued(response)
 
     if len(account.roles) > 1 and settings.session_duration > CHAINED_MAX:
         ui.info(f"hops 2..{len(account.roles)} last at most 1 hour (AWS caps chained roles), "
@@ -160,14 +206,19 @@ def obtain(settings: Settings, account: Account, codes: CodeSource) -> Credentia
     for hop, role in enumerate(account.roles, start=1):
         duration = settings.session_duration if hop == 1 else min(settings.session_duration, CHAINED_MAX)
         if hop == 1 and settings.mfa_arn and not use_mfa_session:
-            creds = _assume_with_code(settings, account, role, duration, codes)
+            creds = _assume_with_code(settings, account, role, duration, take)
             continue
         try:
             creds = _assume(settings, account, hop, role, creds, duration, None)
         except AwsError as exc:
-            if hop == 1 and first is not None and aws.is_expired_token(exc):
-                # The cached MFA session died early (revoked keys); one new code, then once more.
-                first = mfa_session(settings, codes, force=True)
+            if hop == 1 and first is not None and reused and aws.is_expired_token(exc):
+                # The cached MFA session died early (revoked keys): a new one (a new code), then once more.
+                ended = first.access_key_id
+                try:
+                    first, _ = mfa_session(settings, take, ended)
+                except CodeNeeded as need:
+                    need.ended = ended
+                    raise
                 creds = _assume(settings, account, hop, role, first, duration, None)
             else:
                 raise

@@ -41,14 +41,34 @@ class NoTerminal(Exception):
     pass
 
 
+class NotForeground(NoTerminal):
+    """There is a terminal, but this process runs in the background of it (`cmd &`, an SDK in a job)."""
+
+
+def _in_foreground(fd: int) -> bool:
+    """Whether this process's group is the terminal's foreground group. A background job that
+    writes a question scribbles over the user's prompt line, and one that reads is stopped by
+    SIGTTIN, holding whatever it holds, until someone types `fg`."""
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except AttributeError:  # no job control on this platform: nothing to be in the background of
+        return True
+    except OSError:
+        return False
+
+
 def ask_tty(question: str, secret: bool = False) -> str:
-    """Ask on the controlling terminal, never through stdin/stdout (both may be pipes)."""
+    """Ask on the controlling terminal, never through stdin/stdout (both may be pipes), and only
+    from the terminal's foreground: NotForeground otherwise, before anything is written."""
     # Not open("/dev/tty", "r+"): a text-mode "r+" stream needs a seekable file, and a
     # terminal is not one, so that open fails on every real terminal.
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
         raise NoTerminal() from None
+    if not _in_foreground(fd):
+        os.close(fd)
+        raise NotForeground()
     try:
         if secret:
             import getpass

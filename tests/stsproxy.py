@@ -6,13 +6,23 @@ expired source keys) are produced here: a rule matches a request by its Action
 (STS, a form-encoded query API) or X-Amz-Target (DynamoDB, JSON) and by form
 fields, and answers with the error body real AWS sends. Everything else is
 forwarded to moto unchanged. The proxy also counts what it saw, per action.
+
+Two faults of a network or a machine are played here too: a rule with `hang=True`
+accepts the request and never answers (until the rule is removed or the proxy
+stops), and `clock_offset` shifts the Date header of every answer and the
+<Expiration> of STS credentials by that many seconds, as AWS looks to a machine
+whose own clock is off by minus that much.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import email.utils
 import http.server
+import re
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -50,6 +60,7 @@ class Rule:
     match: dict[str, str] = dataclasses.field(default_factory=dict)
     times: int | None = None  # None: every time
     json_error: bool = False  # DynamoDB-style JSON body instead of STS XML
+    hang: bool = False  # accept the request and never answer it
 
     def applies(self, action: str, form: dict[str, str]) -> bool:
         if action != self.action or self.times == 0:
@@ -82,6 +93,23 @@ def expired(action: str = "GetSessionToken") -> Rule:
     return Rule(action, 400, "ExpiredToken", EXPIRED_MESSAGE)
 
 
+def hang(action: str, match: dict[str, str] | None = None) -> Rule:
+    """The request is read and never answered: an endpoint that accepts and goes silent."""
+    return Rule(action, 0, "", "", match=match or {}, hang=True)
+
+
+_EXPIRATION = re.compile(rb"<Expiration>([^<]+)</Expiration>")
+
+
+def shift_expirations(payload: bytes, seconds: float) -> bytes:
+    def shifted(match: re.Match[bytes]) -> bytes:
+        when = dt.datetime.fromisoformat(match.group(1).decode().replace("Z", "+00:00"))
+        moved = (when + dt.timedelta(seconds=seconds)).astimezone(dt.UTC)
+        return b"<Expiration>" + moved.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + b"</Expiration>"
+
+    return _EXPIRATION.sub(shifted, payload)
+
+
 class StsProxy:
     def __init__(self, upstream: str):
         self.upstream = upstream.rstrip("/")
@@ -89,6 +117,8 @@ class StsProxy:
         self.seen: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
         self.forms: list[dict[str, str]] = []
+        self.clock_offset = 0.0  # seconds added to the Date header and to STS <Expiration>
+        self._released = threading.Event()  # set to let hanging requests go (without an answer)
         self._lock = threading.Lock()
         proxy = self
 
@@ -115,6 +145,7 @@ class StsProxy:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -123,7 +154,9 @@ class StsProxy:
             self.rules.extend(rules)
 
     def clear(self) -> None:
+        self._release_hanging()
         with self._lock:
+            self.clock_offset = 0.0
             self.rules.clear()
             self.seen.clear()
             self.rejected.clear()
@@ -138,6 +171,13 @@ class StsProxy:
             with self._lock:
                 for rule in rules:
                     self.rules.remove(rule)
+            if any(rule.hang for rule in rules):
+                self._release_hanging()
+
+    def _release_hanging(self) -> None:
+        """Let go of the requests a hang rule holds: their connections close without an answer."""
+        released, self._released = self._released, threading.Event()
+        released.set()
 
     def _action(self, handler: http.server.BaseHTTPRequestHandler, body: bytes) -> tuple[str, dict[str, str]]:
         target = handler.headers.get("X-Amz-Target")
@@ -157,6 +197,10 @@ class StsProxy:
                 self.rejected[action] += 1
                 if rule.times is not None:
                     rule.times -= 1
+        if rule is not None and rule.hang:
+            self._released.wait(timeout=600)
+            handler.close_connection = True
+            return
         if rule is not None:
             payload, content_type = rule.body()
             self._reply(handler, rule.status, payload, {"Content-Type": content_type,
@@ -173,15 +217,61 @@ class StsProxy:
             status, payload, headers = exc.code, exc.read(), dict(exc.headers.items())
         keep = {k: v for k, v in headers.items()
                 if k.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date")}
+        if self.clock_offset and action in ("GetSessionToken", "AssumeRole"):
+            payload = shift_expirations(payload, self.clock_offset)
         self._reply(handler, status, payload, keep)
 
-    @staticmethod
-    def _reply(handler: http.server.BaseHTTPRequestHandler, status: int, payload: bytes,
+    def _reply(self, handler: http.server.BaseHTTPRequestHandler, status: int, payload: bytes,
                headers: dict[str, str]) -> None:
-        handler.send_response(status)
+        if self.clock_offset:
+            handler.send_response_only(status)
+            handler.send_header("Server", handler.version_string())
+            handler.send_header("Date", email.utils.formatdate(time.time() + self.clock_offset, usegmt=True))
+        else:
+            handler.send_response(status)
         for key, value in headers.items():
             handler.send_header(key, value)
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         if handler.command != "HEAD":
             handler.wfile.write(payload)
+
+
+class SilentEndpoint:
+    """Accepts TCP connections, reads what is sent and never answers: the network fault that makes
+    a client wait out its read timeouts. Counts the connections it accepted."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.endpoint = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.accepted = 0
+        self._held: list[object] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self) -> SilentEndpoint:
+        self._thread.start()
+        return self
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self._held.append(conn)  # kept open, never written to
+
+    def stop(self) -> None:
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(2)  # SHUT_RDWR: wakes the blocked accept()
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        for conn in self._held:
+            with contextlib.suppress(OSError):
+                conn.close()  # type: ignore[attr-defined]

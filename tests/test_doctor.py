@@ -23,7 +23,7 @@ def test_healthy(initialised: Sandbox) -> None:
     assert code == 0
     assert {name: c["status"] for name, c in checks.items()} == {
         "config": "ok", "catalog": "ok", "source": "ok", "hook": "ok", "permissions": "ok",
-        "environment": "ok", "endpoint": "ok"}
+        "environment": "ok", "endpoint": "ok", "clock": "ok"}
     assert "60 accounts" in checks["catalog"]["message"]
     assert initialised.org.endpoint in checks["endpoint"]["message"]
 
@@ -32,7 +32,7 @@ def test_text_output_is_one_line_per_check(initialised: Sandbox) -> None:
     result = initialised.run("doctor")
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    assert len(lines) == 7
+    assert len(lines) == 8
     assert all(line.split()[0] in ("ok", "warn") for line in lines)
     assert "\033[" not in result.stdout  # not a terminal, and NO_COLOR is set
     hook = next(line for line in lines if line.split()[1] == "hook")

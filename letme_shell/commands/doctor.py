@@ -3,7 +3,8 @@
 The report is the command's result, so it goes to stdout (`--json` for scripts);
 the exit status is 1 when any check failed. Warnings (a missing hook in a script,
 an old catalog cache) do not fail. Nothing here imports boto3 or calls an AWS
-API: the endpoint check is a TCP connect with a 3-second limit.
+API: the endpoint check is a TCP connect with a 3-second limit, and the clock
+check reads the Date of the endpoint's answer to a plain HEAD request.
 """
 
 from __future__ import annotations
@@ -198,6 +199,52 @@ def check_endpoint(settings: Settings | None, connect: Callable[..., socket.sock
     return Check("endpoint", OK, f"{endpoint} answers ({(time.monotonic() - started) * 1000:.0f} ms)")
 
 
+# AWS refuses a request whose signature time is this far off its own clock (SigV4).
+SIGNING_SKEW_LIMIT = 300
+
+
+def check_clock(endpoint: str) -> Check:
+    """This machine's clock against the Date of the endpoint's answer to a plain HEAD / (no AWS API).
+
+    letme itself allows for a wrong clock (credential expiry is kept in this machine's terms, see
+    credentials.clock_skew), but AWS refuses requests signed 5 minutes or more off its time.
+    """
+    import email.utils
+    import http.client
+
+    from letme_shell.credentials import SKEW_NOTICED
+
+    parsed = urllib.parse.urlsplit(endpoint)
+    connection_class = http.client.HTTPSConnection if parsed.scheme == "https" else http.client.HTTPConnection
+    try:
+        connection = connection_class(parsed.hostname or "", parsed.port, timeout=CONNECT_TIMEOUT)
+        try:
+            connection.request("HEAD", "/")
+            date = connection.getresponse().getheader("Date")
+            ours = time.time()
+        finally:
+            connection.close()
+        theirs = email.utils.parsedate_to_datetime(date).timestamp() if date else None
+    except (OSError, http.client.HTTPException, TypeError, ValueError, IndexError):
+        theirs = None
+    if theirs is None:
+        return Check("clock", SKIP, f"not checked: {endpoint} did not tell its time")
+    skew = ours - theirs
+    if abs(skew) < SKEW_NOTICED:
+        return Check("clock", OK, f"within a minute of {endpoint}")
+    text = f"this machine's clock is {_age(abs(skew))} {'ahead of' if skew > 0 else 'behind'} {endpoint}"
+    fix = "set the clock right, e.g. turn on network time (timedatectl set-ntp true)"
+    if abs(skew) >= SIGNING_SKEW_LIMIT:
+        return Check("clock", FAIL, f"{text}; AWS refuses requests signed 5 minutes or more off its time", fix)
+    return Check("clock", WARN, f"{text}; letme allows for it in expiry times", fix)
+
+
+def _endpoint_url(settings: Settings | None) -> str | None:
+    if settings is None:
+        return os.environ.get("AWS_ENDPOINT_URL") or None
+    return settings.endpoint() or default_endpoint(settings.aws_source_profile_region)
+
+
 def run_checks(args: argparse.Namespace) -> list[Check]:
     first, settings = check_config(args)
     checks = [first]
@@ -207,7 +254,14 @@ def run_checks(args: argparse.Namespace) -> list[Check]:
         checks += [Check("catalog", SKIP, "not checked: no valid config")]
     checks += [check_hook(), check_permissions(settings), check_foreign_variables()]
     if not args.no_network:
-        checks.append(check_endpoint(settings, socket.create_connection))
+        reach = check_endpoint(settings, socket.create_connection)
+        endpoint = _endpoint_url(settings)
+        checks.append(reach)
+        if reach.status == OK and endpoint:
+            checks.append(check_clock(endpoint))
+        else:
+            why = "no endpoint to ask" if reach.status == SKIP or not endpoint else "the endpoint does not answer"
+            checks.append(Check("clock", SKIP, f"not checked: {why}"))
     return checks
 
 

@@ -8,8 +8,9 @@ Three ways it runs:
   prints nothing, and leaves one line in a status file,
   `<state_dir>/refresh/<context>/<account>`: `ok|mfa|error <written-at> <expires>`;
 - `letme refresh --apply`, run by the hook once that line says `ok`: the new
-  credentials from the cache (no network) as shell code, for the account, mode
-  and region this shell already uses.
+  credentials from the cache as shell code, for the account, mode and region this
+  shell already uses. It never touches the network (the account, too, must be in
+  the catalog cache): what is not cached is exit 3, at once.
 """
 
 from __future__ import annotations
@@ -85,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
     region = os.environ.get("AWS_REGION") if here else None
     if args.apply:
         shell = use.target_shell(args, "refresh --apply")
+        # The prompt runs this in the foreground: the account must come from the catalog cache (exit 3
+        # otherwise), never from DynamoDB, so that a slow or silent network cannot hold the prompt.
+        session.resolve(settings, name, offline=True)
         use.emit(shell, use.change_for(settings, name, _current_mode(), region, None, cached_only=True))
         return 0
     account = session.resolve(settings, name)
