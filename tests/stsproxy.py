@@ -66,6 +66,47 @@ class Rule:
 
 
 # The standard canned rejections.
+@dataclasses.dataclass
+class Mangle:
+    """Forward requests for `action` to moto, then cut or corrupt its answer inside the `field` element.
+
+    A network that drops the end of a response, or a middlebox that garbles it, hands botocore an
+    AWS answer it cannot parse, and botocore's ResponseParserError carries the raw body: credentials
+    AWS did issue. `cut` ends the body in the middle of the field's value (Content-Length matches
+    the shortened body); `corrupt` puts bytes no XML parser accepts in the middle of it. The proxy
+    keeps every full answer it mangled in `StsProxy.mangled`, so a test knows the real secrets.
+    """
+
+    action: str
+    field: str = "SecretAccessKey"  # SecretAccessKey, SessionToken, AccessKeyId, Expiration...
+    kind: str = "cut"  # or "corrupt"
+    match: dict[str, str] = dataclasses.field(default_factory=dict)
+    times: int | None = None
+
+    def applies(self, action: str, form: dict[str, str]) -> bool:
+        if action != self.action or self.times == 0:
+            return False
+        return all(form.get(key) == value for key, value in self.match.items())
+
+    def mangle(self, payload: bytes) -> bytes:
+        start = payload.find(f"<{self.field}>".encode())
+        end = payload.find(f"</{self.field}>".encode(), start)
+        assert start >= 0 and end > start, f"no <{self.field}> in the answer: {payload[:300]!r}"
+        middle = (start + len(self.field) + 2 + end) // 2
+        if self.kind == "cut":
+            return payload[:middle]
+        assert self.kind == "corrupt", self.kind
+        return payload[:middle] + b"<\x00&<<" + payload[middle:]
+
+
+def cut(action: str = "AssumeRole", field: str = "SecretAccessKey", **kwargs: object) -> Mangle:
+    return Mangle(action, field, "cut", **kwargs)  # type: ignore[arg-type]
+
+
+def corrupt(action: str = "AssumeRole", field: str = "SessionToken", **kwargs: object) -> Mangle:
+    return Mangle(action, field, "corrupt", **kwargs)  # type: ignore[arg-type]
+
+
 def bad_mfa(code: str = "000000") -> Rule:
     return Rule("GetSessionToken", 403, "AccessDenied", BAD_MFA_MESSAGE, match={"TokenCode": code})
 
@@ -85,7 +126,9 @@ def expired(action: str = "GetSessionToken") -> Rule:
 class StsProxy:
     def __init__(self, upstream: str):
         self.upstream = upstream.rstrip("/")
-        self.rules: list[Rule] = []
+        self.rules: list[Rule | Mangle] = []
+        # The full answers moto gave to requests a Mangle rule then cut or corrupted, in order.
+        self.mangled: list[bytes] = []
         self.seen: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
         self.forms: list[dict[str, str]] = []
@@ -118,7 +161,7 @@ class StsProxy:
         self.server.shutdown()
         self.server.server_close()
 
-    def add(self, *rules: Rule) -> None:
+    def add(self, *rules: Rule | Mangle) -> None:
         with self._lock:
             self.rules.extend(rules)
 
@@ -128,9 +171,10 @@ class StsProxy:
             self.seen.clear()
             self.rejected.clear()
             self.forms.clear()
+            self.mangled.clear()
 
     @contextmanager
-    def rejecting(self, *rules: Rule) -> Iterator[StsProxy]:
+    def rejecting(self, *rules: Rule | Mangle) -> Iterator[StsProxy]:
         self.add(*rules)
         try:
             yield self
@@ -154,10 +198,11 @@ class StsProxy:
                 self.forms.append(form)
             rule = next((r for r in self.rules if r.applies(action, form)), None)
             if rule is not None:
-                self.rejected[action] += 1
+                if isinstance(rule, Rule):
+                    self.rejected[action] += 1
                 if rule.times is not None:
                     rule.times -= 1
-        if rule is not None:
+        if isinstance(rule, Rule):
             payload, content_type = rule.body()
             self._reply(handler, rule.status, payload, {"Content-Type": content_type,
                                                         "x-amzn-RequestId": str(uuid.uuid4())})
@@ -173,6 +218,10 @@ class StsProxy:
             status, payload, headers = exc.code, exc.read(), dict(exc.headers.items())
         keep = {k: v for k, v in headers.items()
                 if k.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date")}
+        if isinstance(rule, Mangle) and status == 200:
+            with self._lock:
+                self.mangled.append(payload)
+            payload = rule.mangle(payload)
         self._reply(handler, status, payload, keep)
 
     @staticmethod
