@@ -102,7 +102,10 @@ def _open_dir(directory: Path) -> int | None:
     if directory.parent != _private_runtime_dir(os.environ):
         # letme's cache directory: made if missing, and no one else may write to it (they could swap ours).
         directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        problem = _unsafe(os.lstat(directory.parent), 0o022)
+        info = os.lstat(directory.parent)
+        if stat.S_ISLNK(info.st_mode) and _ours(info):
+            info = os.stat(directory.parent)  # the user's own link (a cache on another disk): judge its target
+        problem = _unsafe(info, 0o022)
         if problem:
             raise _refuse(directory.parent, problem)
     try:

@@ -39,8 +39,8 @@ _SESSION_PARAM = r"(?<![A-Za-z0-9])Session=[^&\s'\"]+"
 _RUN = r"(?<![A-Za-z0-9/+_-])[A-Za-z0-9/+_-]{40,}"
 # Such a run stays when it has no mixed case, or when every piece of it between / _ - is a word:
 # lowercase-and-digits, camel-case words (digits only before a capital or at the end), one capital, or an
-# access key id. Paths and role names are made of such pieces; a random secret key is, about once in a
-# million (measured over 3 million keys), and a session or sign-in token (hundreds of characters) never.
+# access key id. Paths and role names are made of such pieces; a random secret key once in 3 million
+# tried, a session or sign-in token (hundreds of characters) practically never.
 _WORD = r"[A-Z]?[a-z]+(?:[0-9]*[A-Z][a-z]+)*[0-9]*|[a-z0-9]+|[A-Z]|A[A-Z0-9]{19}"
 _ARN = r"arn:[a-z-]+:[a-z0-9-]*:[a-z0-9-]*:[0-9]{0,12}:[A-Za-z0-9+=,.@/:_-]+"
 MASK = "***"

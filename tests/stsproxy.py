@@ -4,8 +4,9 @@ moto accepts any MFA code and every AssumeRole its trust policies allow, so the
 failures letme must explain (a wrong MFA code, AccessDenied at hop N, throttling,
 expired source keys) are produced here: a rule matches a request by its Action
 (STS, a form-encoded query API) or X-Amz-Target (DynamoDB, JSON) and by form
-fields, and answers with the error body real AWS sends. Everything else is
-forwarded to moto unchanged. The proxy also counts what it saw, per action.
+fields, and answers with the error body real AWS sends. A Mangle rule forwards
+the request, then cuts or corrupts moto's answer (a faulty network). Everything
+else is forwarded to moto unchanged. The proxy also counts what it saw, per action.
 """
 
 from __future__ import annotations
@@ -65,7 +66,6 @@ class Rule:
         return sts_error_xml(self.code, self.message), "text/xml"
 
 
-# The standard canned rejections.
 @dataclasses.dataclass
 class Mangle:
     """Forward requests for `action` to moto, then cut or corrupt its answer inside the `field` element.
@@ -107,6 +107,7 @@ def corrupt(action: str = "AssumeRole", field: str = "SessionToken", **kwargs: o
     return Mangle(action, field, "corrupt", **kwargs)  # type: ignore[arg-type]
 
 
+# The standard canned rejections.
 def bad_mfa(code: str = "000000") -> Rule:
     return Rule("GetSessionToken", 403, "AccessDenied", BAD_MFA_MESSAGE, match={"TokenCode": code})
 

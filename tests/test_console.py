@@ -370,3 +370,26 @@ def test_a_text_browser_is_not_started_in_the_terminal(initialised, federation, 
     assert browsers.runs() == []
     assert "SigninToken=TOKEN-" in result.stdout
     assert len(result.stderr.splitlines()) == 1 and "lynx" in result.stderr, result.stderr
+
+
+def test_the_cache_fallback_trusts_the_users_own_link_but_not_an_open_cache_dir(
+        initialised, federation, browsers, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    federation.expected = _creds(initialised)
+    env = desktop_env(initialised, browsers, federation, XDG_RUNTIME_DIR="")
+    cache = initialised.home / ".cache" / "letme"
+    # The user's own symlink (a cache on another disk) is followed and judged by its target.
+    target = tmp_path / "other-disk" / "letme-cache"
+    target.mkdir(parents=True, mode=0o700)
+    for entry in cache.iterdir():
+        entry.rename(target / entry.name)
+    cache.rmdir()
+    cache.symlink_to(target)
+    result = run_console(initialised, env)
+    assert result.returncode == 0, result.stderr
+    page = browsers.runs()[-1]["page"]
+    assert isinstance(page, dict) and Path(page["path"]).resolve().parent == target / "console"
+    # A cache directory others may write to: they could swap the page directory; refused.
+    target.chmod(0o777)
+    result = run_console(initialised, env)
+    assert result.returncode == 1 and len(browsers.runs()) == 1
+    assert f"{cache} is open to other users (mode 0777)" in result.stderr, result.stderr
