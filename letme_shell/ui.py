@@ -31,7 +31,7 @@ _FIELD_NAMES = (r"(?:aws[_-]?)?secret[_-]?access[_-]?key|(?:aws[_-]?)?session[_-
                 r"|signin[_-]?token|(?:x-amz-|aws[_-]?)?security[_-]?token")
 # Between a name and its value: a quote (plain, escaped, percent- or HTML-encoded), = : > or their encodings.
 _QUOTE = r"""(?:\\*["']|%2[27]|&quot;|&\#3[49];)"""
-_FIELD = (rf"(?P<keep>(?<![A-Za-z])(?:{_FIELD_NAMES}){_QUOTE}?\s*(?:=|:|>|%3[AaDd])(?:\s|\+|%20|{_QUOTE})*)"
+_FIELD = (rf"(?P<keep>(?<![A-Za-z])(?i:{_FIELD_NAMES}){_QUOTE}?\s*(?:=|:|>|%3[AaDd])(?:\s|\+|%20|{_QUOTE})*)"
           r"(?:[A-Za-z0-9/+=_-]|%2[BbFf]|%3[Dd])+")
 # The federation request's Session parameter: the session JSON, percent-encoded.
 _SESSION_PARAM = r"(?<![A-Za-z0-9])Session=[^&\s'\"]+"
@@ -51,7 +51,7 @@ def _patterns() -> list[Any]:
     if not _COMPILED:
         import re  # compiled on the first message that may hold a secret: most messages never do
 
-        _COMPILED.extend([re.compile(_FIELD, re.IGNORECASE), re.compile(_SESSION_PARAM), re.compile(_RUN),
+        _COMPILED.extend([re.compile(_FIELD), re.compile(_SESSION_PARAM), re.compile(_RUN),
                           re.compile(_WORD), re.compile(r"[/_-]"), re.compile(_ARN)])
     return _COMPILED
 
