@@ -237,6 +237,7 @@ def is_expired_token(exc: AwsError) -> bool:
 def explained(what: str, settings: Settings, hint: str | None = None) -> Iterator[None]:
     """Turn botocore's exceptions into one readable LetmeError naming `what` failed."""
     import botocore.exceptions as bex
+    from botocore.parsers import ResponseParserError  # not a BotoCoreError
 
     try:
         with Deadline(what, settings):
@@ -259,5 +260,26 @@ def explained(what: str, settings: Settings, hint: str | None = None) -> Iterato
         where = settings.endpoint() or "AWS"
         raise AwsError(f"{what} failed: cannot reach {where} ({type(exc).__name__})",
                        "check your network, AWS_ENDPOINT_URL and endpoint_url") from None
+    except ResponseParserError:
+        # Not str(exc): it holds the answer as received, and an STS answer cut short still holds keys.
+        where = settings.endpoint() or "AWS"
+        raise AwsError(f"{what} failed: the answer from {where} could not be read (ResponseParserError: "
+                       "cut short or garbled on the way)",
+                       "try again; if it keeps failing, check proxies and the network between you and AWS") from None
     except bex.BotoCoreError as exc:
-        raise AwsError(f"{what} failed: {exc}") from None
+        raise AwsError(f"{what} failed: {_describe(exc)}") from None
+
+
+# Fields of botocore's exceptions that name things, never carry payloads (error_msg, report and the
+# exception's text may hold an answer or parameter values, keys included).
+_SAFE_FIELDS = ("endpoint_url", "operation_name", "service_name", "region_name", "profile", "provider", "cred_var",
+                "method", "path")
+
+
+def _describe(exc: Exception) -> str:
+    """A BotoCoreError by its class and its naming fields, e.g. 'CredentialRetrievalError (provider: process)'."""
+    from letme_shell import validate
+
+    fields = getattr(exc, "kwargs", None) or {}
+    named = [f"{key}: {validate.printable(fields[key], 120)}" for key in _SAFE_FIELDS if fields.get(key)]
+    return f"{type(exc).__name__} ({', '.join(named)})" if named else type(exc).__name__

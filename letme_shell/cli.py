@@ -133,11 +133,34 @@ def _command_in(argv: Sequence[str]) -> str | None:
                      f"did you mean: {', '.join(close)}?" if close else "see 'letme --help'", ExitCode.USAGE)
 
 
+def _debug_traceback(exc: BaseException) -> None:
+    """The traceback --debug asks for, scrubbed: exception messages (this one's and those it was raised
+    from) can carry AWS answers with keys in them. Never Python's own print, which would show them raw."""
+    import traceback
+
+    sys.stderr.write(ui.scrub("".join(traceback.format_exception(exc))))
+    sys.stderr.flush()
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost letme frame of the traceback, e.g. 'sts.py:124 in _assume': where the bug is,
+    without anything of what the exception carries."""
+    tb, found = exc.__traceback__, ""
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if f"{os.sep}letme_shell{os.sep}" in code.co_filename:
+            found = f"{os.path.basename(code.co_filename)}:{tb.tb_lineno} in {code.co_name}"
+        tb = tb.tb_next
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("LETME_DEBUG") == "1"
+    command: str | None = None
     try:
-        parser = build_parser(_command_in(argv))
+        command = _command_in(argv)
+        parser = build_parser(command)
         args = parser.parse_args(argv)
         ui.QUIET = bool(getattr(args, "quiet", False))
         if not hasattr(args, "_run"):
@@ -146,9 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except LetmeError as exc:
         if debug:
-            import traceback
-
-            traceback.print_exc()
+            _debug_traceback(exc)
         ui.error(exc.message, exc.hint)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -159,7 +180,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitCode.FAILURE
     except Exception as exc:
+        # Not str(exc): an unexpected exception's text is whatever its raiser put there (botocore's
+        # ResponseParserError holds the AWS answer, keys included; http.client's InvalidURL the URL).
+        # An SDK running `credential-process` copies this line into its own error, and on into logs.
         if debug:
-            raise
-        ui.error(f"unexpected {type(exc).__name__}: {exc}", "this is a bug in letme; rerun with --debug and report it")
+            _debug_traceback(exc)
+        doing = f"running 'letme {command}'" if command else "reading the command line"
+        where = _where(exc)
+        ui.error(f"unexpected {type(exc).__name__} while {doing}" + (f" ({where})" if where else ""),
+                 "this is a bug in letme; rerun with --debug for a traceback (secrets removed) and report it")
         return ExitCode.FAILURE

@@ -12,6 +12,7 @@ holds the sign-in token only. Stdlib only (urllib): no boto3 here.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import urllib.error
@@ -48,11 +49,15 @@ def partition_of(role_arn: str | None, region: str) -> str:
 
 def federation_endpoint(partition: str, configured: str | None = None) -> str:
     """LETME_FEDERATION_URL, else the config's federation_url, else the partition's endpoint."""
-    chosen = os.environ.get(ENV_VAR) or configured
+    source, chosen = (ENV_VAR, os.environ[ENV_VAR]) if os.environ.get(ENV_VAR) else ("federation_url", configured)
     if chosen:
         if not chosen.startswith(("http://", "https://")):
-            raise LetmeError(f"{ENV_VAR} {validate.printable(chosen)} is not an http(s) URL",
+            raise LetmeError(f"{source} {validate.printable(chosen)} is not an http(s) URL",
                              "e.g. https://signin.aws.amazon.com/federation")
+        if not chosen.isprintable() or any(ch.isspace() for ch in chosen):
+            # http.client would refuse it later, quoting the whole request URL: the credentials with it.
+            raise LetmeError(f"{source} {validate.printable(chosen)} contains a control character or a space",
+                             "remove it (a stray \\r comes with a file saved with Windows line endings)")
         return chosen
     if partition not in PARTITIONS:
         raise LetmeError(f"no known console sign-in endpoint for the partition '{validate.printable(partition)}'",
@@ -75,24 +80,29 @@ def signin_token(endpoint: str, creds: Credentials, timeout: float = TIMEOUT) ->
                           "sessionToken": creds.session_token})
     request = urllib.request.Request(_with_query(endpoint, {"Action": "getSigninToken", "Session": session}),
                                      headers={"Accept": "application/json", "User-Agent": "letme"})
-    # Errors name the endpoint without its query: the query holds the credentials.
+    # Errors name the endpoint without its query, and never the exception's text: both may hold the
+    # credentials (http.client's InvalidURL quotes the whole request URL).
+    shown = validate.printable(endpoint, 200)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read(65536)
     except urllib.error.HTTPError as exc:
-        raise LetmeError(f"the sign-in endpoint {endpoint} refused the credentials (HTTP {exc.code})",
+        raise LetmeError(f"the sign-in endpoint {shown} refused the credentials (HTTP {exc.code})",
                          "the role may not allow console sign-in, or the credentials expired: "
                          "try 'letme obtain ACCOUNT --renew'") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise LetmeError(f"cannot reach the sign-in endpoint {endpoint}: {validate.printable(str(reason))}",
+        raise LetmeError(f"cannot reach the sign-in endpoint {shown}: {validate.printable(str(reason))}",
                          f"check the network, or set federation_url / {ENV_VAR}") from None
+    except (http.client.HTTPException, ValueError) as exc:
+        raise LetmeError(f"the sign-in endpoint {shown} could not be asked ({type(exc).__name__})",
+                         f"check federation_url / {ENV_VAR}") from None
     try:
         token = json.loads(body)["SigninToken"]
     except (ValueError, KeyError, TypeError):
-        raise LetmeError(f"the sign-in endpoint {endpoint} did not answer with a SigninToken") from None
+        raise LetmeError(f"the sign-in endpoint {shown} did not answer with a SigninToken") from None
     if not isinstance(token, str) or not token:
-        raise LetmeError(f"the sign-in endpoint {endpoint} answered an empty SigninToken")
+        raise LetmeError(f"the sign-in endpoint {shown} answered an empty SigninToken")
     return token
 
 

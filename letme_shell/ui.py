@@ -2,12 +2,21 @@
 
 Stdout carries results only (code to eval, JSON, lists), because the shell hook
 and `credential_process` consumers capture it. Nothing here may print to stdout.
+
+Every text that leaves through here is scrubbed of secrets first (`scrub`): an
+exception's text can carry an AWS answer or a URL with credentials in it, and an
+SDK running `letme credential-process` copies letme's stderr into its own error,
+straight into application logs.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 QUIET = False
 
@@ -16,10 +25,79 @@ def _stderr_color() -> bool:
     return sys.stderr.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
+# What a secret is recognised by. The values of fields with these names (any case, with or without _ or -):
+# AWS's XML and JSON, the federation session JSON, the INI keys and environment variables, the header.
+_FIELD_NAMES = (r"(?:aws[_-]?)?secret[_-]?access[_-]?key|(?:aws[_-]?)?session[_-]?token|session[_-]?key"
+                r"|signin[_-]?token|(?:x-amz-|aws[_-]?)?security[_-]?token")
+# Between a name and its value: a quote (plain, escaped, percent- or HTML-encoded), = : > or their encodings.
+_QUOTE = r"""(?:\\*["']|%2[27]|&quot;|&\#3[49];)"""
+_FIELD = (rf"(?P<keep>(?<![A-Za-z])(?i:{_FIELD_NAMES}){_QUOTE}?\s*(?:=|:|>|%3[AaDd])(?:\s|\+|%20|{_QUOTE})*)"
+          r"(?:[A-Za-z0-9/+=_-]|%2[BbFf]|%3[Dd])+")
+# The federation request's Session parameter: the session JSON, percent-encoded.
+_SESSION_PARAM = r"(?<![A-Za-z0-9])Session=[^&\s'\"]+"
+# A bare run of base64 or base64url characters as long as a secret access key (40) or longer (tokens).
+_RUN = r"(?<![A-Za-z0-9/+_-])[A-Za-z0-9/+_-]{40,}"
+# Such a run stays when it has no mixed case, or when every piece of it between / _ - is a word:
+# lowercase-and-digits, camel-case words (digits only before a capital or at the end), one capital, or an
+# access key id. Paths and role names are made of such pieces; a random secret key once in 3 million
+# tried, a session or sign-in token (hundreds of characters) practically never.
+_WORD = r"[A-Z]?[a-z]+(?:[0-9]*[A-Z][a-z]+)*[0-9]*|[a-z0-9]+|[A-Z]|A[A-Z0-9]{19}"
+_ARN = r"arn:[a-z-]+:[a-z0-9-]*:[a-z0-9-]*:[0-9]{0,12}:[A-Za-z0-9+=,.@/:_-]+"
+MASK = "***"
+_COMPILED: list[Any] = []
+
+
+def _patterns() -> list[Any]:
+    if not _COMPILED:
+        import re  # compiled on the first message that may hold a secret: most messages never do
+
+        _COMPILED.extend([re.compile(_FIELD), re.compile(_SESSION_PARAM), re.compile(_RUN),
+                          re.compile(_WORD), re.compile(r"[/_-]"), re.compile(_ARN)])
+    return _COMPILED
+
+
+_FIELD_HINTS = ("secret", "token", "session", "signin")
+
+
+def scrub(text: str) -> str:
+    """`text` with each secret in it replaced by ***.
+
+    Secrets are the values of secret fields (XML, JSON, INI, environment, URL, header; whole or cut
+    short), the federation Session parameter, and bare runs shaped like a secret key, session token or
+    sign-in token. Access key ids, ARNs, account ids, regions and paths stay as they are.
+    """
+    # Cheap checks first (no regex): a field needs one of the hints, a bare secret a word of 40+ characters.
+    lowered = text.lower()
+    has_field = any(hint in lowered for hint in _FIELD_HINTS)
+    has_run = any(len(word) >= 40 for word in text.split())
+    if not (has_field or has_run):
+        return text
+    field, session, run, word, separator, arn = _patterns()
+    if has_field:
+        text = field.sub(r"\g<keep>" + MASK, text)
+        text = session.sub("Session=" + MASK, text)
+    if not has_run:
+        return text
+    arns = [found.span() for found in arn.finditer(text)] if "arn:" in text else []
+
+    def shaped(match: Any) -> str:
+        value: str = match.group(0)
+        if value.islower() or value.isupper() or not any(c.isalpha() for c in value):
+            return value  # no mixed case: key ids, hex digests, lowercase paths
+        start, end = match.span()
+        if any(a <= start and end <= b for a, b in arns):
+            return value
+        if all(word.fullmatch(piece) for piece in separator.split(value) if piece):
+            return value
+        return MASK
+
+    return run.sub(shaped, text)
+
+
 def _emit(prefix: str, message: str, color: str) -> None:
     if _stderr_color():
         prefix = f"\033[{color}m{prefix}\033[0m"
-    print(f"{prefix}{message}", file=sys.stderr)
+    print(f"{prefix}{scrub(message)}", file=sys.stderr)
 
 
 def info(message: str) -> None:
@@ -60,6 +138,7 @@ def _in_foreground(fd: int) -> bool:
 def ask_tty(question: str, secret: bool = False) -> str:
     """Ask on the controlling terminal, never through stdin/stdout (both may be pipes), and only
     from the terminal's foreground: NotForeground otherwise, before anything is written."""
+    question = scrub(question)
     # Not open("/dev/tty", "r+"): a text-mode "r+" stream needs a seekable file, and a
     # terminal is not one, so that open fails on every real terminal.
     try:

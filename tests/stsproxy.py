@@ -4,8 +4,9 @@ moto accepts any MFA code and every AssumeRole its trust policies allow, so the
 failures letme must explain (a wrong MFA code, AccessDenied at hop N, throttling,
 expired source keys) are produced here: a rule matches a request by its Action
 (STS, a form-encoded query API) or X-Amz-Target (DynamoDB, JSON) and by form
-fields, and answers with the error body real AWS sends. Everything else is
-forwarded to moto unchanged. The proxy also counts what it saw, per action.
+fields, and answers with the error body real AWS sends. A Mangle rule forwards
+the request, then cuts or corrupts moto's answer (a faulty network). Everything
+else is forwarded to moto unchanged. The proxy also counts what it saw, per action.
 
 Two faults of a network or a machine are played here too: a rule with `hang=True`
 accepts the request and never answers (until the rule is removed or the proxy
@@ -76,6 +77,47 @@ class Rule:
         return sts_error_xml(self.code, self.message), "text/xml"
 
 
+@dataclasses.dataclass
+class Mangle:
+    """Forward requests for `action` to moto, then cut or corrupt its answer inside the `field` element.
+
+    A network that drops the end of a response, or a middlebox that garbles it, hands botocore an
+    AWS answer it cannot parse, and botocore's ResponseParserError carries the raw body: credentials
+    AWS did issue. `cut` ends the body in the middle of the field's value (Content-Length matches
+    the shortened body); `corrupt` puts bytes no XML parser accepts in the middle of it. The proxy
+    keeps every full answer it mangled in `StsProxy.mangled`, so a test knows the real secrets.
+    """
+
+    action: str
+    field: str = "SecretAccessKey"  # SecretAccessKey, SessionToken, AccessKeyId, Expiration...
+    kind: str = "cut"  # or "corrupt"
+    match: dict[str, str] = dataclasses.field(default_factory=dict)
+    times: int | None = None
+
+    def applies(self, action: str, form: dict[str, str]) -> bool:
+        if action != self.action or self.times == 0:
+            return False
+        return all(form.get(key) == value for key, value in self.match.items())
+
+    def mangle(self, payload: bytes) -> bytes:
+        start = payload.find(f"<{self.field}>".encode())
+        end = payload.find(f"</{self.field}>".encode(), start)
+        assert start >= 0 and end > start, f"no <{self.field}> in the answer: {payload[:300]!r}"
+        middle = (start + len(self.field) + 2 + end) // 2
+        if self.kind == "cut":
+            return payload[:middle]
+        assert self.kind == "corrupt", self.kind
+        return payload[:middle] + b"<\x00&<<" + payload[middle:]
+
+
+def cut(action: str = "AssumeRole", field: str = "SecretAccessKey", **kwargs: object) -> Mangle:
+    return Mangle(action, field, "cut", **kwargs)  # type: ignore[arg-type]
+
+
+def corrupt(action: str = "AssumeRole", field: str = "SessionToken", **kwargs: object) -> Mangle:
+    return Mangle(action, field, "corrupt", **kwargs)  # type: ignore[arg-type]
+
+
 # The standard canned rejections.
 def bad_mfa(code: str = "000000") -> Rule:
     return Rule("GetSessionToken", 403, "AccessDenied", BAD_MFA_MESSAGE, match={"TokenCode": code})
@@ -113,7 +155,9 @@ def shift_expirations(payload: bytes, seconds: float) -> bytes:
 class StsProxy:
     def __init__(self, upstream: str):
         self.upstream = upstream.rstrip("/")
-        self.rules: list[Rule] = []
+        self.rules: list[Rule | Mangle] = []
+        # The full answers moto gave to requests a Mangle rule then cut or corrupted, in order.
+        self.mangled: list[bytes] = []
         self.seen: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
         self.forms: list[dict[str, str]] = []
@@ -149,7 +193,7 @@ class StsProxy:
         self.server.shutdown()
         self.server.server_close()
 
-    def add(self, *rules: Rule) -> None:
+    def add(self, *rules: Rule | Mangle) -> None:
         with self._lock:
             self.rules.extend(rules)
 
@@ -161,9 +205,10 @@ class StsProxy:
             self.seen.clear()
             self.rejected.clear()
             self.forms.clear()
+            self.mangled.clear()
 
     @contextmanager
-    def rejecting(self, *rules: Rule) -> Iterator[StsProxy]:
+    def rejecting(self, *rules: Rule | Mangle) -> Iterator[StsProxy]:
         self.add(*rules)
         try:
             yield self
@@ -194,14 +239,15 @@ class StsProxy:
                 self.forms.append(form)
             rule = next((r for r in self.rules if r.applies(action, form)), None)
             if rule is not None:
-                self.rejected[action] += 1
+                if isinstance(rule, Rule):
+                    self.rejected[action] += 1
                 if rule.times is not None:
                     rule.times -= 1
-        if rule is not None and rule.hang:
+        if isinstance(rule, Rule) and rule.hang:
             self._released.wait(timeout=600)
             handler.close_connection = True
             return
-        if rule is not None:
+        if isinstance(rule, Rule):
             payload, content_type = rule.body()
             self._reply(handler, rule.status, payload, {"Content-Type": content_type,
                                                         "x-amzn-RequestId": str(uuid.uuid4())})
@@ -219,6 +265,10 @@ class StsProxy:
                 if k.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date")}
         if self.clock_offset and action in ("GetSessionToken", "AssumeRole"):
             payload = shift_expirations(payload, self.clock_offset)
+        if isinstance(rule, Mangle) and status == 200:
+            with self._lock:
+                self.mangled.append(payload)
+            payload = rule.mangle(payload)
         self._reply(handler, status, payload, keep)
 
     def _reply(self, handler: http.server.BaseHTTPRequestHandler, status: int, payload: bytes,

@@ -1,12 +1,15 @@
 """letme console ACCOUNT: open the AWS console signed in to an account (or --print the sign-in URL).
 
 The URL signs in whoever opens it for as long as the token lives (15 minutes),
-so `--print` writes it to stdout only, never to the log or the terminal title.
+so it goes to stdout only (`--print`, or when no browser can be opened here),
+never to the log, the terminal title or a command line: the browser gets a
+private local page that forwards to it (letme_shell/browser.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
 from letme_shell import session, switch, ui
 from letme_shell.commands import _common
@@ -38,11 +41,12 @@ def run(args: argparse.Namespace) -> int:
     if args.print_url:
         print(url)
         return 0
-    import webbrowser
+    from letme_shell import browser
 
-    if not webbrowser.open(url):
-        # No browser here (a server, a container): the URL is the result then.
-        ui.warn("no browser to open; here is the sign-in URL (valid for 15 minutes)")
+    why_not = browser.no_graphical_session(os.environ) or browser.open_privately(url)
+    if why_not:
+        # A server, an SSH login, a terminal-only browser: the URL is the result then.
+        ui.info(f"{why_not}; the sign-in URL (valid for 15 minutes) is on stdout instead")
         print(url)
         return 0
     ui.info(f"opened the console for '{account.name}' in {region}")
