@@ -31,7 +31,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from letme_shell import paths
+from letme_shell import paths, trust
 from letme_shell.errors import LetmeError
 
 TOKEN_LIFETIME = 15 * 60  # seconds a federation sign-in token lasts; older pages forward to nothing usable
@@ -100,14 +100,9 @@ def _open_dir(directory: Path) -> int | None:
     """`directory`, made 0700 if missing, checked that no one else can touch it; a descriptor of it where
     the OS has them (so what is written is in the directory that was checked), else None (Windows)."""
     if directory.parent != _private_runtime_dir(os.environ):
-        # letme's cache directory: made if missing, and no one else may write to it (they could swap ours).
-        directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = os.lstat(directory.parent)
-        if stat.S_ISLNK(info.st_mode) and _ours(info):
-            info = os.stat(directory.parent)  # the user's own link (a cache on another disk): judge its target
-        problem = _unsafe(info, 0o022)
-        if problem:
-            raise _refuse(directory.parent, problem)
+        # letme's cache directory: made if missing, and trusted only while no one else may write to it
+        # (they could swap ours); the user's own link to a cache on another disk is judged by its target.
+        trust.directory(directory.parent, create=True)
     try:
         os.mkdir(directory, 0o700)
         os.chmod(directory, 0o700)  # whatever the umask left

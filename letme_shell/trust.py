@@ -63,8 +63,11 @@ def _check_level(path: str, is_root: bool) -> None:
         if not is_root:
             raise UnsafePath(f"{path} is a symbolic link inside letme's directory; letme does not follow it",
                              f"remove it: rm {path}")
-        _refuse_mode(path, st, "link")  # the user's own link to a directory elsewhere
-        st = os.stat(path)
+        uid = os.geteuid()
+        if st.st_uid != uid:  # a link's own mode means nothing (always 0777); its owner does
+            raise UnsafePath(f"{path} is a symbolic link owned by uid {st.st_uid}, not by you; letme does not "
+                             "follow it", f"remove it (letme makes a new directory): rm {path}")
+        st = os.stat(path)  # the user's own link to a directory elsewhere: judge the directory
     if not stat.S_ISDIR(st.st_mode):
         raise UnsafePath(f"{path} is not a directory", f"move it aside: letme needs a directory at {path}")
     _refuse_mode(path, st, "directory")

@@ -162,3 +162,16 @@ def test_the_users_own_symlinked_aws_files_keep_working_but_not_someone_elses(ca
     result = detached(catalogued, "obtain", "example2", "--mfa-code", "123456")
     one_line_refusal(result, catalogued.credentials_file, "ls -l")
     assert real.read_bytes() == before
+
+
+def test_the_users_own_symlinked_cache_directory_keeps_working(catalogued: Sandbox, tmp_path: Path) -> None:
+    # A dotfile manager or a cache on another disk: ~/.cache/letme is the user's link to a private directory.
+    target = tmp_path / "other-disk" / "letme"
+    target.parent.mkdir()
+    cache(catalogued).rename(target)
+    cache(catalogued).symlink_to(target)
+    catalogued.ok("obtain", "example1", "--mfa-code", "123456")
+    assert json.loads(catalogued.ok("credential-process", "example1").stdout)["Version"] == 1
+    target.chmod(0o777)  # the directory it points to must still be the user's alone
+    result = detached(catalogued, "credential-process", "example1")
+    one_line_refusal(result, cache(catalogued), "chmod go-w")

@@ -206,7 +206,7 @@ def test_explained_names_the_error_not_its_payload() -> None:
     from letme_shell.errors import AwsError
 
     settings = settings_from_table(Path("letme.toml"), "general", {
-        "aws_source_profile_region": "eu-west-1", "dynamodb_table": "t", "endpoint_url": "http://127.0.0.1:9"})
+        "aws_source_profile_region": "eu-west-1", "dynamodb_table": "tbl", "endpoint_url": "http://127.0.0.1:9"})
     body = assume_role_xml(CREDS)
     cut = body[: body.index(b"</SessionToken>") - 40]
     for exc, needle in [

@@ -392,4 +392,4 @@ def test_the_cache_fallback_trusts_the_users_own_link_but_not_an_open_cache_dir(
     target.chmod(0o777)
     result = run_console(initialised, env)
     assert result.returncode == 1 and len(browsers.runs()) == 1
-    assert f"{cache} is open to other users (mode 0777)" in result.stderr, result.stderr
+    assert f"{cache} is writable by others (mode 0777)" in result.stderr, result.stderr
