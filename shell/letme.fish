@@ -79,23 +79,24 @@ end
 # Checked with `string match` (a builtin) before any use, as in the other hooks:
 # a whole number is digits, no leading zero, at most 15 (fish's math is exact to
 # 2^53); an account or context name has the shape letme gives them (so it is also
-# a safe file name); a colour is SGR parameters, digits and `;` (36, 1;31).
+# a safe file name); a colour is SGR parameters, digits and `;` (36, 1;31). The
+# patterns end in \z: PCRE's $ also matches before a final newline.
 function __letme_uint
-    string match -q -r -- '^(0|[1-9][0-9]{0,14})$' "$argv[1]"
+    string match -q -r -- '^(0|[1-9][0-9]{0,14})\z' "$argv[1]"
 end
 
 function __letme_name
-    string match -q -r -- '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' "$argv[1]"
+    string match -q -r -- '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\z' "$argv[1]"
 end
 
 function __letme_context_name
-    string match -q -r -- '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' "$argv[1]"
+    string match -q -r -- '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\z' "$argv[1]"
 end
 
 # __letme_color NAME DEFAULT: the value of the variable NAME if it is set and
 # empty (no colour) or SGR parameters, else DEFAULT.
 function __letme_color --argument-names name default
-    if set -q $name; and string match -q -r -- '^[0-9;]{0,64}$' "$$name"
+    if set -q $name; and string match -q -r -- '^[0-9;]{0,64}\z' "$$name"
         builtin printf '%s\n' "$$name"
     else
         builtin printf '%s\n' $default
@@ -134,7 +135,7 @@ function __letme_segment
         end
     end
     set -l depth ''
-    if string match -q -r -- '^[1-9][0-9]{0,3}$' "$LETME_SHELL_DEPTH"
+    if string match -q -r -- '^[1-9][0-9]{0,3}\z' "$LETME_SHELL_DEPTH"
         set depth " shell:$LETME_SHELL_DEPTH"
     end
     set -l seg '[aws:{account} {ttl}{depth}]'

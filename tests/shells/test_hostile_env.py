@@ -223,6 +223,9 @@ def _cases(canary: Path) -> dict[str, dict[str, str]]:
         # spliced into the prompt: prompt_subst would run it
         "account": {**valid, "LETME_ACCOUNT": f"x{run}`touch {canary}`"},
         "account-path": {**valid, "LETME_ACCOUNT": "../../../x", "LETME_REFRESH_AT": "1"},
+        # a regex's $ may match before a final newline (fish's PCRE2, .NET)
+        "account-newline": {**valid, "LETME_ACCOUNT": "example1\n", "LETME_REFRESH_AT": "1"},
+        "expires-newline": {**valid, "LETME_EXPIRES": f"{now + 600}\n"},
         "context-path": {**valid, "LETME_ACTIVE_CONTEXT": "../../x", "LETME_REFRESH_AT": "1"},
         "format": {**valid,
                    "LETME_PROMPT_FORMAT": f"<{run} `touch {canary}` ${{LETME_ACCOUNT}} %F{{red}} {{account}}>"},
@@ -238,6 +241,8 @@ VARIANTS = [("bash", ""), ("fish", ""), ("zsh", "before"), ("zsh", "after")]
 EXPECTED_SEGMENT = {
     "account": r"\[aws:\? (9|10)m\]",
     "account-path": r"\[aws:\? (9|10)m\]",
+    "account-newline": r"\[aws:\? (9|10)m\]",
+    "expires-newline": r"\[aws:example1 \?\]",
     "warn-seconds": r"\[aws:example1 (9|10)m\]",
     "shell-depth": r"\[aws:example1 (9|10)m\]",
     "expires": r"\[aws:example1 \?\]",
