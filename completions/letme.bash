@@ -11,6 +11,10 @@
 #
 # `letme hook bash` includes this file. On its own (e.g. in
 # /usr/share/bash-completion/completions/letme) it uses the default directories.
+#
+# The user's aliases must not change this code (an alias for `local` or `grep`,
+# say): alias expansion is off while the file is read, then put back as it was.
+__letme_aliases=0; \shopt -q expand_aliases && __letme_aliases=1; \shopt -u expand_aliases
 
 # @LETME_SETUP@
 : "${__letme_cache_dir:=${XDG_CACHE_HOME:-$HOME/.cache}/letme}"
@@ -72,7 +76,8 @@ __letme_names() {
         regex+="${regex:+.*}$ch"
     done
     if command -v grep >/dev/null 2>&1; then
-        mapfile -t candidates < <(command grep -i -e "$regex" -- "$file" 2>/dev/null)
+        # \command: bash reads the text of <(...) again when it runs, with the user's aliases on.
+        mapfile -t candidates < <(\command grep -i -e "$regex" -- "$file" 2>/dev/null)
     else
         mapfile -t candidates <"$file"
     fi
@@ -233,3 +238,13 @@ __letme_complete() {
 
 # nosort keeps the best-first order (bash >= 4.4).
 complete -o nosort -F __letme_complete letme 2>/dev/null || complete -F __letme_complete letme
+
+# Alias expansion as it was before this file.
+# One compound command, read whole before any of it runs: nothing after the
+# shopt is read with aliases on.
+if ((__letme_aliases)); then
+    unset __letme_aliases
+    shopt -s expand_aliases
+else
+    unset __letme_aliases
+fi

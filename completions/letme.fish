@@ -19,7 +19,7 @@ function __letme_fuzzy
     set -l word $argv[1]
     set -e argv[1]
     test -n "$word"; or begin
-        printf '%s\n' $argv
+        builtin printf '%s\n' $argv
         return 0
     end
     # Every typed character is regex-escaped, then joined by .* for "in order".
@@ -30,14 +30,14 @@ function __letme_fuzzy
     set -l inside (string match -e -r -i -- "$exact" $argv)
     set -l loose (string match -e -r -i -- "$scattered" $argv)
     if set -q first[1]
-        printf '%s\n' $first
+        builtin printf '%s\n' $first
         return 0
     end
     set -l seen
     for name in $inside $loose
-        contains -- $name $seen; and continue
+        builtin contains -- $name $seen; and continue
         set -a seen $name
-        printf '%s\n' $name
+        builtin printf '%s\n' $name
     end
 end
 
@@ -80,7 +80,7 @@ function __letme_catalog
         read context <$__letme_state_dir/active-context
     end
     test -z "$context"; and set context general
-    echo $__letme_cache_dir/catalog/$context
+    builtin echo $__letme_cache_dir/catalog/$context
 end
 
 function __letme_complete_accounts
@@ -131,17 +131,17 @@ end
 
 function __letme_wants_context_name
     __letme_parse
-    test "$__letme_c_sub" = config; and contains -- "$__letme_c_account" use show; and test -z "$__letme_c_third"
+    test "$__letme_c_sub" = config; and builtin contains -- "$__letme_c_account" use show; and test -z "$__letme_c_third"
 end
 
 function __letme_wants_account
     __letme_parse
-    test -z "$__letme_c_account"; and contains -- "$__letme_c_sub" use shell exec obtain ob credential-process refresh remove rm console
+    test -z "$__letme_c_account"; and builtin contains -- "$__letme_c_sub" use shell exec obtain ob credential-process refresh remove rm console
 end
 
 function __letme_subcommand_is
     __letme_parse
-    contains -- "$__letme_c_sub" $argv
+    builtin contains -- "$__letme_c_sub" $argv
 end
 
 set -l __letme_commands init list ls obtain ob use leave back shell exec credential-process refresh remove rm hook config config-file demo doctor console version

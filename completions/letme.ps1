@@ -35,7 +35,9 @@ Register-ArgumentCompleter -Native -CommandName letme -ScriptBlock {
         $candidates = $commands
     } elseif ($positional.Count -eq 1 -and $positional[0] -in @('use', 'shell', 'exec', 'obtain', 'ob',
             'credential-process', 'refresh', 'remove', 'rm', 'console')) {
-        $ctx = if ($env:LETME_CONTEXT) { $env:LETME_CONTEXT } else { 'general' }
+        $ctx = if ($env:LETME_CONTEXT) { "$env:LETME_CONTEXT" } else { 'general' }
+        # A context name has letme's shape before it makes a path (\z: .NET's $ matches before a final newline).
+        if ($ctx -cnotmatch '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\z') { $ctx = 'general' }
         $names = Join-Path (Join-Path (Join-Path $script:__letme_cache_dir 'catalog') $ctx) 'names'
         if (Test-Path -LiteralPath $names) { $candidates = @(Get-Content -LiteralPath $names) }
     } elseif ($positional.Count -eq 1 -and $positional[0] -eq 'hook') {

@@ -60,6 +60,9 @@ class _Formatter(argparse.HelpFormatter):
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("formatter_class", _Formatter)
+        # No abbreviations: through the shell hook, `--he` read as --help and `--shel fish` as --shell fish
+        # made the hook evaluate help text or another shell's code. Subparsers are made by this class too.
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
     # The command line's command, when known: the top-level parser reports a stray argument

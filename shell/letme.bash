@@ -17,7 +17,20 @@
 #   LETME_PROMPT_WARN_SECONDS       how many last seconds count as "last minutes", default 300
 #   LETME_PROMPT_PROD_COLOR         colour for production accounts (LETME_PROD=1), default 31 (red)
 #   LETME_AUTO_REFRESH=0            never renew in the background
-# NO_COLOR (https://no-color.org) turns the colours off.
+# NO_COLOR (https://no-color.org) turns the colours off. A value of the wrong shape
+# counts as unset: every value read from the environment is checked before bash
+# does arithmetic with it (which would evaluate `a[$(cmd)]`) or shows it.
+#
+# The user's shell stays as it was: nothing here changes an option, and under
+# `set -euo pipefail` no command of the hook fails where errexit would end the
+# shell (see the installation section for the prompt's status).
+
+# ---- aliases ---------------------------------------------------------------------
+# The user's aliases (one named letme, or for words this file uses: `local`,
+# `command`, even `case`) must not change this code, and must keep working: alias
+# expansion is off while the file is read (bash reads `eval` and `source` input
+# one command at a time) and is put back as it was at the end of the file.
+__letme_aliases=0; \shopt -q expand_aliases && __letme_aliases=1; \shopt -u expand_aliases
 
 # ---- set-up: `letme hook bash` puts the letme path and its directories here --
 # @LETME_SETUP@
@@ -64,49 +77,91 @@ letme() {
 }
 
 # Runs letme marked as the hook (LETME_HOOK_SHELL on its command line only, never
-# exported) and evaluates its stdout if, and only if, it succeeded.
+# exported) and evaluates its stdout if, and only if, it succeeded, with alias
+# expansion off (an alias named `export` or `unset` must not change it).
 __letme_eval() {
-    local __letme_out __letme_rc
-    __letme_out=$(LETME_HOOK_SHELL=bash command "$__letme_exe" "$@")
+    local __letme_out __letme_rc __letme_had_aliases=0
+    # \command: bash reads the text of $(...) again when it runs, with the user's aliases on.
+    __letme_out=$(LETME_HOOK_SHELL=bash \command "$__letme_exe" "$@")
     __letme_rc=$?
     if ((__letme_rc == 0)); then
+        shopt -q expand_aliases && __letme_had_aliases=1
+        shopt -u expand_aliases
         eval "$__letme_out"
+        if ((__letme_had_aliases)); then
+            shopt -s expand_aliases
+        fi
     fi
     return "$__letme_rc"
 }
 
+# ---- values from the environment --------------------------------------------------
+# Checked with [[ =~ ]] (a builtin) before any use. __letme_uint: digits bash
+# reads as a decimal number: no leading zero (08 would be octal), at most 15
+# digits, as in every hook (fish's math is exact to 2^53). An account or context
+# name has the shape letme gives them (so it is also a safe file name); a colour
+# is SGR parameters: digits and `;` (36, 1;31).
+__letme_uint() {
+    [[ $1 =~ ^(0|[1-9][0-9]{0,14})$ ]]
+}
+__letme_name() {
+    [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ ]]
+}
+__letme_context_name() {
+    [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$ ]]
+}
+# __letme_color VALUE DEFAULT: sets `color` to VALUE if it is empty (no colour)
+# or SGR parameters, else to DEFAULT.
+__letme_color() {
+    if [[ -z $1 || $1 =~ ^[0-9\;]{1,64}$ ]]; then
+        color=$1
+    else
+        color=$2
+    fi
+}
+
 # ---- prompt segment -----------------------------------------------------------
 # PS1 references $__letme_ps1; __letme_precmd recomputes it before each prompt.
-# Colour codes are wrapped in \001..\002 (readline's "invisible" markers), since
-# \[ \] are not decoded inside an expanded variable.
+# bash expands PS1 once, so the value itself is never expanded (no $(...) in it
+# runs), and backslash escapes in it are not decoded. Colour codes are wrapped in
+# \001..\002 (readline's "invisible" markers), since \[ \] are not decoded
+# inside an expanded variable.
 __letme_ps1=''
 __letme_segment() {
-    local now=$1 account=${LETME_ACCOUNT-} expires=${LETME_EXPIRES-} left ttl depth='' color
+    local now=$1 account=${LETME_ACCOUNT-} expires=${LETME_EXPIRES-} left ttl depth='' color warn
     __letme_ps1=''
     if [[ -z $account || ${LETME_PROMPT-1} == 0 ]]; then
         return 0
     fi
-    color=${LETME_PROMPT_COLOR-36}
-    [[ ${LETME_PROD-} == 1 ]] && color=${LETME_PROMPT_PROD_COLOR-31}
-    if [[ $expires =~ ^[0-9]+$ ]]; then
+    # A name letme would never export is not shown: it may be text meant for a terminal.
+    __letme_name "$account" || account='?'
+    __letme_color "${LETME_PROMPT_COLOR-36}" 36
+    if [[ ${LETME_PROD-} == 1 ]]; then
+        __letme_color "${LETME_PROMPT_PROD_COLOR-31}" 31
+    fi
+    if __letme_uint "$expires"; then
         left=$((expires - now))
         if ((left <= 0)); then
             ttl=expired
         elif ((left < 3600)); then
             ttl=$((left / 60))m
         else
-            printf -v ttl '%dh%02dm' $((left / 3600)) $((left % 3600 / 60))
+            printf -v ttl '%dh%02dm' "$((left / 3600))" "$((left % 3600 / 60))"
         fi
-        if ((left <= ${LETME_PROMPT_WARN_SECONDS:-300})); then
-            color=${LETME_PROMPT_WARN_COLOR-33}
+        warn=${LETME_PROMPT_WARN_SECONDS-300}
+        __letme_uint "$warn" || warn=300
+        if ((left <= warn)); then
+            __letme_color "${LETME_PROMPT_WARN_COLOR-33}" 33
         fi
     else
         ttl='?'
     fi
-    if [[ ${LETME_SHELL_DEPTH-} =~ ^[1-9][0-9]*$ ]]; then
+    if [[ ${LETME_SHELL_DEPTH-} =~ ^[1-9][0-9]{0,3}$ ]]; then
         depth=" shell:$LETME_SHELL_DEPTH"
     fi
     local seg=${LETME_PROMPT_FORMAT-'[aws:{account} {ttl}{depth}]'}
+    # The format is text: control characters (terminal escapes, line breaks) are dropped.
+    seg=${seg//[[:cntrl:]]/}
     # Quoted replacements: bash 5.2's patsub_replacement would treat & specially.
     seg=${seg//'{account}'/"$account"}
     seg=${seg//'{ttl}'/"$ttl"}
@@ -130,10 +185,11 @@ __letme_refresh_state=''
 __letme_refresh_started=0
 __letme_refresh_check() {
     local now=$1 account=${LETME_ACCOUNT-} at=${LETME_REFRESH_AT-} expires=${LETME_EXPIRES-}
-    if [[ -z $account || ! $at =~ ^[0-9]+$ || ${LETME_AUTO_REFRESH-1} == 0 ]]; then
+    local ctx=${LETME_ACTIVE_CONTEXT:-general} IFS=$' \t\n'
+    if [[ ${LETME_AUTO_REFRESH-1} == 0 ]] || ! __letme_name "$account" || ! __letme_context_name "$ctx" ||
+        ! __letme_uint "$at" || ! __letme_uint "$expires"; then
         return 0
     fi
-    local ctx=${LETME_ACTIVE_CONTEXT:-general}
     local file=$__letme_state_dir/refresh/$ctx/$account
     if [[ $__letme_refresh_gen != "$expires" ]]; then
         ((now >= at)) || return 0
@@ -149,7 +205,7 @@ __letme_refresh_check() {
     [[ $__letme_refresh_state == running && -e $file ]] || return 0
     local result='' written=0 renewed=0
     read -r result written renewed <"$file" || true
-    [[ $written =~ ^[0-9]+$ && $renewed =~ ^[0-9]+$ ]] || return 0
+    __letme_uint "$written" && __letme_uint "$renewed" || return 0
     ((written >= __letme_refresh_started)) || return 0
     __letme_refresh_state=finished
     case $result in
@@ -168,12 +224,9 @@ __letme_refresh_check() {
 }
 
 __letme_precmd() {
-    local __letme_status=$? __letme_now
-    if [[ -n ${EPOCHSECONDS-} ]]; then
-        __letme_now=$EPOCHSECONDS
-    else
-        printf -v __letme_now '%(%s)T' -1
-    fi
+    local __letme_status=$? __letme_now=${EPOCHSECONDS-}
+    # bash < 5 has no EPOCHSECONDS; printf's clock is a builtin too.
+    __letme_uint "$__letme_now" || printf -v __letme_now '%(%s)T' -1
     __letme_refresh_check "$__letme_now"
     __letme_segment "$__letme_now"
     # The user's PS1 and the next PROMPT_COMMAND entries see the command's status.
@@ -182,15 +235,28 @@ __letme_precmd() {
 
 # ---- installation (idempotent: evaluating the hook twice installs once) --------
 # Runs first in PROMPT_COMMAND so that it reads the command's $? and hands it on.
+# The entry is `__letme_precmd && :`: a failing command before `&&` neither ends a
+# shell under `set -e` nor runs an ERR trap, and the list still has its status,
+# so after `false && true` the next entries see 1 and the shell lives on.
 if [[ ${PROMPT_COMMAND[*]-} != *__letme_precmd* ]]; then
     if [[ -n ${PROMPT_COMMAND+set} && ${PROMPT_COMMAND@a} == *a* ]]; then
-        PROMPT_COMMAND=(__letme_precmd "${PROMPT_COMMAND[@]}")
+        PROMPT_COMMAND=('__letme_precmd && :' "${PROMPT_COMMAND[@]}")
     else
         # shellcheck disable=SC2178,SC2128 # the string form, bash < 5.1 or set by the user
-        PROMPT_COMMAND="__letme_precmd${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+        PROMPT_COMMAND="__letme_precmd && :${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
     fi
 fi
 # shellcheck disable=SC2016 # expanded at each prompt, not now
 if [[ ${PS1-} != *'${__letme_ps1}'* ]]; then
     PS1='${__letme_ps1}'${PS1-}
+fi
+
+# Alias expansion as it was before this file (see "aliases" at the top).
+# One compound command, read whole before any of it runs: nothing after the
+# shopt is read with aliases on.
+if ((__letme_aliases)); then
+    unset __letme_aliases
+    shopt -s expand_aliases
+else
+    unset __letme_aliases
 fi

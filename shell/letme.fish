@@ -11,7 +11,12 @@
 # Settings (read at every prompt): LETME_PROMPT=0 (no segment), LETME_PROMPT_FORMAT
 # ('[aws:{account} {ttl}{depth}]'), LETME_PROMPT_COLOR (36), LETME_PROMPT_WARN_COLOR
 # (33), LETME_PROMPT_WARN_SECONDS (300), LETME_PROMPT_PROD_COLOR (31),
-# LETME_AUTO_REFRESH=0 (no background renewal), NO_COLOR.
+# LETME_AUTO_REFRESH=0 (no background renewal), NO_COLOR. A value of the wrong
+# shape counts as unset.
+#
+# fish has no aliases, but a user's function may have the name of a command used
+# here (`math`, `printf`, `date`, ...): those are called as `builtin math`,
+# `command date`. (`set`, `string`, `test`, `read` cannot be function names.)
 
 # ---- set-up: `letme hook fish` puts the letme path and its directories here ----
 # @LETME_SETUP@
@@ -41,7 +46,7 @@ function letme --description 'switch this shell between AWS accounts'
                 break
         end
     end
-    if contains -- "$sub" use leave back refresh
+    if builtin contains -- "$sub" use leave back refresh
         # --help prints text and --shell asks for code to read: neither is sourced.
         if not string match -q -r -- '^(-h|--help|--shell(=.*)?)$' $argv
             __letme_eval $argv
@@ -57,15 +62,45 @@ function letme --description 'switch this shell between AWS accounts'
 end
 
 # Runs letme marked as the hook (LETME_HOOK_SHELL on its command line only) and
-# sources its stdout if, and only if, it succeeded.
+# sources its stdout if, and only if, it succeeded. `read -z` takes the whole
+# output; a command substitution would not do: its stderr is the shell's, not the
+# function's, so `letme use x 2>file` would still print on the terminal.
 function __letme_eval
-    set -l out (LETME_HOOK_SHELL=fish command $__letme_exe $argv | string collect; set -l rc $pipestatus[1]; echo $rc)
-    set -l rc $out[-1]
-    set -e out[-1]
+    set -l out
+    LETME_HOOK_SHELL=fish command $__letme_exe $argv | read -l -z out
+    set -l rc $pipestatus[1]
     if test "$rc" = 0
-        string join \n -- $out | source
+        builtin printf '%s' $out | builtin source
     end
     return $rc
+end
+
+# ---- values from the environment --------------------------------------------------
+# Checked with `string match` (a builtin) before any use, as in the other hooks:
+# a whole number is digits, no leading zero, at most 15 (fish's math is exact to
+# 2^53); an account or context name has the shape letme gives them (so it is also
+# a safe file name); a colour is SGR parameters, digits and `;` (36, 1;31). The
+# patterns end in \z: PCRE's $ also matches before a final newline.
+function __letme_uint
+    string match -q -r -- '^(0|[1-9][0-9]{0,14})\z' "$argv[1]"
+end
+
+function __letme_name
+    string match -q -r -- '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\z' "$argv[1]"
+end
+
+function __letme_context_name
+    string match -q -r -- '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\z' "$argv[1]"
+end
+
+# __letme_color NAME DEFAULT: the value of the variable NAME if it is set and
+# empty (no colour) or SGR parameters, else DEFAULT.
+function __letme_color --argument-names name default
+    if set -q $name; and string match -q -r -- '^[0-9;]{0,64}\z' "$$name"
+        builtin printf '%s\n' "$$name"
+    else
+        builtin printf '%s\n' $default
+    end
 end
 
 # ---- prompt segment -----------------------------------------------------------
@@ -76,42 +111,44 @@ function __letme_segment
     set -q LETME_ACCOUNT; or return 0
     test -n "$LETME_ACCOUNT"; or return 0
     set -q LETME_PROMPT; and test "$LETME_PROMPT" = 0; and return 0
-    set -l color 36
-    set -q LETME_PROMPT_COLOR; and set color $LETME_PROMPT_COLOR
+    # A name letme would never export is not shown: it may be text meant for a terminal.
+    set -l account "$LETME_ACCOUNT"
+    __letme_name $account; or set account '?'
+    set -l color (__letme_color LETME_PROMPT_COLOR 36)
     if test "$LETME_PROD" = 1
-        set color 31
-        set -q LETME_PROMPT_PROD_COLOR; and set color $LETME_PROMPT_PROD_COLOR
+        set color (__letme_color LETME_PROMPT_PROD_COLOR 31)
     end
     set -l ttl '?'
-    if string match -q -r '^[0-9]+$' -- "$LETME_EXPIRES"
-        set -l left (math $LETME_EXPIRES - (date +%s))
+    if __letme_uint "$LETME_EXPIRES"
+        set -l left (builtin math $LETME_EXPIRES - (command date +%s))
         if test $left -le 0
             set ttl expired
         else if test $left -lt 3600
-            set ttl (math --scale=0 "floor($left / 60)")m
+            set ttl (builtin math --scale=0 "floor($left / 60)")m
         else
-            set ttl (printf '%dh%02dm' (math --scale=0 "floor($left / 3600)") (math --scale=0 "floor($left % 3600 / 60)"))
+            set ttl (builtin printf '%dh%02dm' (builtin math --scale=0 "floor($left / 3600)") (builtin math --scale=0 "floor($left % 3600 / 60)"))
         end
         set -l warn 300
-        set -q LETME_PROMPT_WARN_SECONDS; and set warn $LETME_PROMPT_WARN_SECONDS
+        __letme_uint "$LETME_PROMPT_WARN_SECONDS"; and set warn $LETME_PROMPT_WARN_SECONDS
         if test $left -le $warn
-            set color 33
-            set -q LETME_PROMPT_WARN_COLOR; and set color $LETME_PROMPT_WARN_COLOR
+            set color (__letme_color LETME_PROMPT_WARN_COLOR 33)
         end
     end
     set -l depth ''
-    if string match -q -r '^[1-9][0-9]*$' -- "$LETME_SHELL_DEPTH"
+    if string match -q -r -- '^[1-9][0-9]{0,3}\z' "$LETME_SHELL_DEPTH"
         set depth " shell:$LETME_SHELL_DEPTH"
     end
     set -l seg '[aws:{account} {ttl}{depth}]'
-    set -q LETME_PROMPT_FORMAT; and set seg $LETME_PROMPT_FORMAT
-    set seg (string replace -a -- '{account}' $LETME_ACCOUNT $seg)
-    set seg (string replace -a -- '{ttl}' $ttl $seg)
-    set seg (string replace -a -- '{depth}' "$depth" $seg)
+    set -q LETME_PROMPT_FORMAT; and set seg "$LETME_PROMPT_FORMAT"
+    # The format is text: control characters (terminal escapes, line breaks) are dropped.
+    set seg (string replace -r -a -- '[[:cntrl:]]' '' "$seg")
+    set seg (string replace -a -- '{account}' $account "$seg")
+    set seg (string replace -a -- '{ttl}' $ttl "$seg")
+    set seg (string replace -a -- '{depth}' "$depth" "$seg")
     if test -n "$color"; and not set -q NO_COLOR
-        printf '\e[%sm%s\e[0m ' $color $seg
+        builtin printf '\e[%sm%s\e[0m ' "$color" "$seg"
     else
-        printf '%s ' $seg
+        builtin printf '%s ' "$seg"
     end
 end
 
@@ -119,12 +156,12 @@ function __letme_return
     return $argv[1]
 end
 
-if not functions -q __letme_user_prompt
-    if functions -q fish_prompt
-        functions -c fish_prompt __letme_user_prompt
+if not builtin functions -q __letme_user_prompt
+    if builtin functions -q fish_prompt
+        builtin functions -c fish_prompt __letme_user_prompt
     else
         function __letme_user_prompt
-            printf '> '
+            builtin printf '> '
         end
     end
     function fish_prompt
@@ -145,27 +182,27 @@ set -q __letme_refresh_gen; or set -g __letme_refresh_gen ''
 set -q __letme_refresh_state; or set -g __letme_refresh_state ''
 set -q __letme_refresh_started; or set -g __letme_refresh_started 0
 function __letme_refresh_check --on-event fish_prompt
-    set -q LETME_ACCOUNT; or return 0
-    string match -q -r '^[0-9]+$' -- "$LETME_REFRESH_AT"; or return 0
     test "$LETME_AUTO_REFRESH" = 0; and return 0
-    set -l account $LETME_ACCOUNT
+    set -l account "$LETME_ACCOUNT"
     set -l expires "$LETME_EXPIRES"
     set -l ctx general
-    test -n "$LETME_ACTIVE_CONTEXT"; and set ctx $LETME_ACTIVE_CONTEXT
+    test -n "$LETME_ACTIVE_CONTEXT"; and set ctx "$LETME_ACTIVE_CONTEXT"
+    __letme_name $account; and __letme_context_name $ctx; or return 0
+    __letme_uint "$LETME_REFRESH_AT"; and __letme_uint $expires; or return 0
     set -l file $__letme_state_dir/refresh/$ctx/$account
-    set -l now (date +%s)
+    set -l now (command date +%s)
     if test "$__letme_refresh_gen" != "$expires"
         test $now -ge $LETME_REFRESH_AT; or return 0
         set -g __letme_refresh_gen $expires
         set -g __letme_refresh_state running
         set -g __letme_refresh_started $now
         command $__letme_exe refresh --background --no-prompt --context $ctx -- $account </dev/null >/dev/null 2>&1 &
-        disown $last_pid 2>/dev/null
+        builtin disown $last_pid 2>/dev/null
         return 0
     end
     test "$__letme_refresh_state" = running; and test -e $file; or return 0
     read -l result written renewed <$file
-    string match -q -r '^[0-9]+$' -- "$written"; and string match -q -r '^[0-9]+$' -- "$renewed"; or return 0
+    __letme_uint "$written"; and __letme_uint "$renewed"; or return 0
     test $written -ge $__letme_refresh_started; or return 0
     set -g __letme_refresh_state finished
     switch $result
@@ -174,8 +211,8 @@ function __letme_refresh_check --on-event fish_prompt
                 __letme_eval refresh --apply -q --context $ctx -- $account
             end
         case mfa
-            printf "letme: %s needs a new MFA code before it expires; run 'letme refresh'\n" $account >&2
+            builtin printf "letme: %s needs a new MFA code before it expires; run 'letme refresh'\n" $account >&2
         case '*'
-            printf "letme: renewing %s in the background failed; run 'letme refresh' to see why\n" $account >&2
+            builtin printf "letme: renewing %s in the background failed; run 'letme refresh' to see why\n" $account >&2
     end
 end

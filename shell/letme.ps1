@@ -6,9 +6,14 @@
 # The clock is [DateTimeOffset]::UtcNow (no process at a prompt); a letme process
 # starts only once per credential lifetime, inside the refresh window.
 # Settings: $env:LETME_PROMPT = '0' (no segment), LETME_PROMPT_FORMAT
-# ('[aws:{account} {ttl}{depth}]'), LETME_PROMPT_WARN_SECONDS (300),
-# LETME_AUTO_REFRESH = '0' (no background renewal).
-# NOTE: no pwsh runs in letme's CI; this file is checked for structure only.
+# ('[aws:{account} {ttl}{depth}]'), LETME_AUTO_REFRESH = '0' (no background
+# renewal). The segment has no colours here. As in the other hooks, every value
+# read from the environment is checked before it is used: a number must be
+# digits (no [long] cast of anything else, which would throw at every prompt), an
+# account or context name must have letme's shape before it makes a file path.
+# NOTE: no pwsh runs in letme's CI: this file has never been run by PowerShell.
+# It is read, and checked for structure and for the rules above, by
+# tests/shells/test_static.py only.
 
 # ---- set-up: `letme hook powershell` puts the letme path and its directories here
 # @LETME_SETUP@
@@ -54,21 +59,38 @@ function global:letme {
     & $script:__letme_exe @args
 }
 
+# ---- values from the environment --------------------------------------------------
+# The shapes of letme's own validation (letme_shell/validate.py). \z, not $: in .NET
+# `$` also matches before a final newline. -cmatch: case-sensitive, as elsewhere.
+$script:__letme_account_re = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\z'
+$script:__letme_context_re = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\z'
+
+# __letme_long TEXT: TEXT as a number if it is digits, no leading zero, at most 15
+# (as in every hook), else $null. The one place a value is cast to [long].
+function global:__letme_long([string]$text) {
+    if ($text -cmatch '^(0|[1-9][0-9]{0,14})\z') { return [long]$text }
+    return $null
+}
+
 # ---- prompt segment -----------------------------------------------------------
 function global:__letme_segment {
-    $account = $env:LETME_ACCOUNT
+    $account = "$env:LETME_ACCOUNT"
     if (-not $account -or $env:LETME_PROMPT -eq '0') { return '' }
+    # A name letme would never export is not shown: it may be text meant for a terminal.
+    if ($account -cnotmatch $script:__letme_account_re) { $account = '?' }
     $ttl = '?'
-    $expires = 0L
-    if ([long]::TryParse("$env:LETME_EXPIRES", [ref]$expires)) {
+    $expires = __letme_long $env:LETME_EXPIRES
+    if ($null -ne $expires) {
         $left = $expires - [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
         if ($left -le 0) { $ttl = 'expired' }
         elseif ($left -lt 3600) { $ttl = '{0}m' -f [math]::Floor($left / 60) }
         else { $ttl = '{0}h{1:00}m' -f [math]::Floor($left / 3600), [math]::Floor(($left % 3600) / 60) }
     }
     $depth = ''
-    if ("$env:LETME_SHELL_DEPTH" -match '^[1-9][0-9]*$') { $depth = " shell:$env:LETME_SHELL_DEPTH" }
+    if ("$env:LETME_SHELL_DEPTH" -cmatch '^[1-9][0-9]{0,3}\z') { $depth = " shell:$env:LETME_SHELL_DEPTH" }
     $format = if ($env:LETME_PROMPT_FORMAT) { $env:LETME_PROMPT_FORMAT } else { '[aws:{account} {ttl}{depth}]' }
+    # The format is text: control characters (terminal escapes, line breaks) are dropped.
+    $format = $format -replace '\p{Cc}', ''
     return $format.Replace('{account}', $account).Replace('{ttl}', $ttl).Replace('{depth}', $depth) + ' '
 }
 
@@ -91,27 +113,53 @@ $script:__letme_refresh_gen = ''
 $script:__letme_refresh_state = ''
 $script:__letme_refresh_started = 0L
 function global:__letme_refresh_check {
-    $account = $env:LETME_ACCOUNT
-    $at = 0L
-    if (-not $account -or -not [long]::TryParse("$env:LETME_REFRESH_AT", [ref]$at) -or $env:LETME_AUTO_REFRESH -eq '0') { return }
-    $ctx = if ($env:LETME_ACTIVE_CONTEXT) { $env:LETME_ACTIVE_CONTEXT } else { 'general' }
+    if ($env:LETME_AUTO_REFRESH -eq '0') { return }
+    $account = "$env:LETME_ACCOUNT"
+    $ctx = if ($env:LETME_ACTIVE_CONTEXT) { "$env:LETME_ACTIVE_CONTEXT" } else { 'general' }
+    $at = __letme_long $env:LETME_REFRESH_AT
+    $expires = __letme_long $env:LETME_EXPIRES
+    if ($null -eq $at -or $null -eq $expires) { return }
+    if ($account -cnotmatch $script:__letme_account_re -or $ctx -cnotmatch $script:__letme_context_re) { return }
     $file = Join-Path (Join-Path (Join-Path $script:__letme_state_dir 'refresh') $ctx) $account
     $now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
-    if ($script:__letme_refresh_gen -ne "$env:LETME_EXPIRES") {
+    if ($script:__letme_refresh_gen -ne "$expires") {
         if ($now -lt $at) { return }
-        $script:__letme_refresh_gen = "$env:LETME_EXPIRES"
+        # Process.Start with no shell and no window works on Windows, Linux and macOS
+        # (Start-Process -WindowStyle throws off Windows). Every argument is a fixed word
+        # or a name checked above (no space, no quote), so one Arguments string is read
+        # back exactly on every platform, Windows PowerShell 5.1 included (it has no
+        # ArgumentList). stdin is a pipe closed at once: the renewal never asks for
+        # anything; what it prints is read and dropped, as the bash hook's >/dev/null.
+        $info = [System.Diagnostics.ProcessStartInfo]::new($script:__letme_exe)
+        $info.Arguments = "refresh --background --no-prompt --context $ctx -- $account"
+        $info.UseShellExecute = $false
+        $info.CreateNoWindow = $true
+        $info.RedirectStandardInput = $true
+        $info.RedirectStandardOutput = $true
+        $info.RedirectStandardError = $true
+        try {
+            $process = [System.Diagnostics.Process]::Start($info)
+            $process.StandardInput.Close()
+            $process.BeginOutputReadLine()
+            $process.BeginErrorReadLine()
+        } catch {
+            # Not started (letme not found, say): nothing is marked, so a later prompt tries again.
+            return
+        }
+        $script:__letme_refresh_gen = "$expires"
         $script:__letme_refresh_state = 'running'
         $script:__letme_refresh_started = $now
-        Start-Process -FilePath $script:__letme_exe -WindowStyle Hidden -ArgumentList @(
-            'refresh', '--background', '--no-prompt', '--context', $ctx, '--', $account) | Out-Null
         return
     }
     if ($script:__letme_refresh_state -ne 'running' -or -not (Test-Path -LiteralPath $file)) { return }
-    $parts = (Get-Content -LiteralPath $file -TotalCount 1) -split ' '
-    if ($parts.Count -lt 3 -or [long]$parts[1] -lt $script:__letme_refresh_started) { return }
+    $parts = "$(Get-Content -LiteralPath $file -TotalCount 1 -ErrorAction SilentlyContinue)" -split ' '
+    if ($parts.Count -lt 3) { return }
+    $written = __letme_long $parts[1]
+    $renewed = __letme_long $parts[2]
+    if ($null -eq $written -or $null -eq $renewed -or $written -lt $script:__letme_refresh_started) { return }
     $script:__letme_refresh_state = 'finished'
     switch ($parts[0]) {
-        'ok' { if ([long]$parts[2] -gt [long]$env:LETME_EXPIRES) { letme refresh --apply -q --context $ctx -- $account } }
+        'ok' { if ($renewed -gt $expires) { letme refresh --apply -q --context $ctx -- $account } }
         'mfa' { [Console]::Error.WriteLine("letme: $account needs a new MFA code before it expires; run 'letme refresh'") }
         default { [Console]::Error.WriteLine("letme: renewing $account in the background failed; run 'letme refresh' to see why") }
     }

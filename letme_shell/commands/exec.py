@@ -53,7 +53,7 @@ def _late_options(args: argparse.Namespace, rest: list[str]) -> list[str]:
 
 
 def _common_parser() -> argparse.ArgumentParser:
-    late = argparse.ArgumentParser(prog="letme exec", add_help=False)
+    late = argparse.ArgumentParser(prog="letme exec", add_help=False, allow_abbrev=False)
     for flag in ("--region", "--mfa-code", "--shell", "--config", "--context"):
         late.add_argument(flag, dest=flag[2:].replace("-", "_"))
     late.add_argument("--inline-mfa", dest="mfa_code")

@@ -38,7 +38,7 @@ command = '''
 now=${EPOCHSECONDS:-}
 [ -n "$now" ] || now=$(date +%s)  # bash < 5 only
 case $LETME_EXPIRES in
-  '' | *[!0-9]*) ttl='?' ;;
+  '' | *[!0-9]* | 0?*) ttl='?' ;;
   *)
     left=$((LETME_EXPIRES - now))
     if [ "$left" -le 0 ]; then ttl=expired
@@ -66,7 +66,9 @@ function prompt_letme() {
     elif (( left < 3600 )); then ttl=$(( left / 60 ))m
     else printf -v ttl '%dh%02dm' $(( left / 3600 )) $(( left % 3600 / 60 ))
     fi
-    (( left <= ${LETME_PROMPT_WARN_SECONDS:-300} )) && state=EXPIRING fg=3
+    local warn=${LETME_PROMPT_WARN_SECONDS:-300}
+    [[ $warn == <-> ]] || warn=300  # arithmetic would evaluate any other text
+    (( left <= warn )) && state=EXPIRING fg=3
   fi
   local text="[aws:$LETME_ACCOUNT $ttl]"
   # -t text goes through prompt expansion: a literal % must be %%.
@@ -166,3 +168,15 @@ def test_readme_carries_these_snippets_verbatim() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for snippet in (STARSHIP_AWS, STARSHIP_CUSTOM, P10K):
         assert snippet.rstrip() in readme
+
+
+def test_snippets_validate_environment_values(tmp_path):
+    """A value shaped for arithmetic evaluation (`path` is an array in every zsh) runs nothing; a leading zero
+    (octal in bash arithmetic) is not a number either."""
+    canary = tmp_path / "CANARY"
+    expires = str(int(time.time()) + 2530)
+    calls = run_p10k(tmp_path, LETME_ACCOUNT="example1", LETME_EXPIRES=expires,
+                     LETME_PROMPT_WARN_SECONDS=f"path[$({shutil.which('touch')} {canary})]")
+    assert calls == [["segment", "-s", "ACTIVE", "-f", "6", "-t", "[aws:example1 42m]"]]
+    assert run_custom(tmp_path, LETME_ACCOUNT="example1", LETME_EXPIRES="08") == "[aws:example1 ?]"
+    assert not canary.exists()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from letme_shell import cli, resources, shells
+from letme_shell import cli, resources, shells, validate
 from letme_shell.shells.base import PLACEHOLDER
 from tests.shells.harness import LETME
 
@@ -108,7 +108,7 @@ def test_powershell_rendering_structure(renderings):
     text = renderings["powershell"].read_text()
     for needle in ("function global:letme", "$env:LETME_HOOK_SHELL = 'powershell'", "Invoke-Expression $code",
                    "$LASTEXITCODE", "function global:prompt", "Register-ArgumentCompleter -Native -CommandName letme",
-                   "refresh', '--background', '--no-prompt'", "ToUnixTimeSeconds()"):
+                   '"refresh --background --no-prompt --context $ctx -- $account"', "ToUnixTimeSeconds()"):
         assert needle in text, needle
     code = re.sub(r"'[^']*'", "''", re.sub(r"#.*", "", text))  # drop comments and strings
     for open_, close in ("{}", "()", "[]"):
@@ -147,3 +147,76 @@ def test_completion_flags_match_the_parser(command):
     zsh = (ROOT / "completions" / "_letme").read_text()
     line = re.search(rf"^\s+{re.escape(command)}(?: \| \w+)?\) candidates=\(\$common ([^)]*)\)", zsh, re.M)
     assert line and common | set(line.group(1).split()) == wanted, command
+
+
+# ---- PowerShell, read (no pwsh here): the rules the hook must keep ---------------------------------------------
+
+def _ps_code(text: str) -> str:
+    """PowerShell text without comments (a `#` outside a string starts one; the hook has no `<# #>` blocks)."""
+    lines = []
+    for line in text.splitlines():
+        code, quoted = [], ""
+        for ch in line:
+            if quoted:
+                quoted = "" if ch == quoted else quoted
+            elif ch in "'\"":
+                quoted = ch
+            elif ch == "#":
+                break
+            code.append(ch)
+        lines.append("".join(code))
+    return "\n".join(lines)
+
+
+def _ps_function(text: str, name: str) -> str:
+    """The body of `function global:NAME { ... }` (braces balanced; strings hold none here)."""
+    start = text.index("{", text.index(f"function global:{name}"))
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start : i + 1]
+    raise AssertionError(f"unbalanced function {name}")
+
+
+PS_HOOK = _ps_code((ROOT / "shell" / "letme.ps1").read_text())
+
+
+def test_powershell_background_refresh_starts_on_every_platform():
+    """Start-Process -WindowStyle throws off Windows; .NET's Process.Start with no shell and no window does not.
+    The generation marker is set only once the start succeeded, so a failed start is tried again."""
+    body = _ps_function(PS_HOOK, "__letme_refresh_check")
+    assert "Start-Process" not in body and "-WindowStyle" not in body
+    for needle in ("[System.Diagnostics.ProcessStartInfo]::new(", ".UseShellExecute = $false",
+                   ".CreateNoWindow = $true", ".RedirectStandardInput = $true"):
+        assert needle in body, needle
+    start = body.index("[System.Diagnostics.Process]::Start(")
+    marker = body.index("$script:__letme_refresh_gen = ")
+    opened = body.rindex("try {", 0, start)
+    catch = body.index("} catch {", start)
+    assert opened < start < catch < marker, "the marker must be set after a start that succeeded"
+    assert re.search(r"\} catch \{[^}]*\breturn\b", body[catch:]), "a failed start returns before the marker"
+
+
+def test_powershell_validates_environment_values_before_use():
+    """No [long] cast of an unchecked value (it throws on `abc` at every prompt); names checked before a path."""
+    casts = _ps_function(PS_HOOK, "__letme_long")
+    assert "-cmatch '^(0|[1-9][0-9]{0,14})\\z'" in casts
+    assert PS_HOOK.count("[long]") == casts.count("[long]") == 1, "a [long] cast outside __letme_long"
+    assert "TryParse" not in PS_HOOK and "[int]" not in PS_HOOK
+    for name in ("__letme_segment", "__letme_refresh_check"):
+        assert "__letme_long $env:LETME_EXPIRES" in _ps_function(PS_HOOK, name), name
+    refresh = _ps_function(PS_HOOK, "__letme_refresh_check")
+    path = refresh.index("Join-Path")
+    assert "__letme_long $env:LETME_REFRESH_AT" in refresh[:path]
+    assert "$account -cnotmatch $script:__letme_account_re" in refresh[:path]
+    assert "$ctx -cnotmatch $script:__letme_context_re" in refresh[:path]
+    assert "__letme_long $parts[1]" in refresh and "__letme_long $parts[2]" in refresh
+    # The same shapes as letme's own validation; \z, since .NET's $ also matches before a final newline.
+    assert f"$script:__letme_account_re = '^{validate.ACCOUNT_NAME.pattern}\\z'" in PS_HOOK
+    assert f"$script:__letme_context_re = '^{validate.CONTEXT_NAME.pattern}\\z'" in PS_HOOK
+    segment = _ps_function(PS_HOOK, "__letme_segment")
+    assert "$account -cnotmatch $script:__letme_account_re) { $account = '?' }" in segment
+    assert "-replace '\\p{Cc}', ''" in segment  # control characters out of the format
+    completion = _ps_code((ROOT / "completions" / "letme.ps1").read_text())
+    assert "-cnotmatch '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\\z'" in completion  # LETME_CONTEXT before a path
