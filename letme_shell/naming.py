@@ -31,7 +31,4 @@ def split(name: str) -> tuple[str, str | None]:
 
 def is_qualified_name(value: object) -> bool:
     """An account name, optionally followed by @context: what LETME_ACCOUNT and AWS_PROFILE may hold."""
-    if not isinstance(value, str):
-        return False
-    account, context = split(value)
-    return validate.is_account_name(account) and (context is None or validate.is_context_name(context))
+    return isinstance(value, str) and validate.QUALIFIED_NAME.fullmatch(value) is not None

@@ -104,8 +104,9 @@ __letme_eval() {
 __letme_uint() {
     [[ $1 =~ ^(0|[1-9][0-9]{0,14})$ ]]
 }
+# An account as LETME_ACCOUNT names it: NAME, or NAME@CONTEXT for a context other than general.
 __letme_name() {
-    [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ ]]
+    [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(@[A-Za-z0-9][A-Za-z0-9_-]{0,63})?$ ]]
 }
 __letme_context_name() {
     [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$ ]]

@@ -85,8 +85,9 @@ function __letme_uint
     string match -q -r -- '^(0|[1-9][0-9]{0,14})\z' "$argv[1]"
 end
 
+# An account as LETME_ACCOUNT names it: NAME, or NAME@CONTEXT for a context other than general.
 function __letme_name
-    string match -q -r -- '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\z' "$argv[1]"
+    string match -q -r -- '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(@[A-Za-z0-9][A-Za-z0-9_-]{0,63})?\z' "$argv[1]"
 end
 
 function __letme_context_name

@@ -62,7 +62,8 @@ function global:letme {
 # ---- values from the environment --------------------------------------------------
 # The shapes of letme's own validation (letme_shell/validate.py). \z, not $: in .NET
 # `$` also matches before a final newline. -cmatch: case-sensitive, as elsewhere.
-$script:__letme_account_re = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\z'
+# An account as LETME_ACCOUNT names it: NAME, or NAME@CONTEXT for a context other than general.
+$script:__letme_account_re = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(@[A-Za-z0-9][A-Za-z0-9_-]{0,63})?\z'
 $script:__letme_context_re = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\z'
 
 # __letme_long TEXT: TEXT as a number if it is digits, no leading zero, at most 15

@@ -102,8 +102,13 @@ __letme_eval() {
 __letme_uint() {
     [[ $1 == <-> && $1 != 0?* && ${#1} -le 15 ]]
 }
+# An account as LETME_ACCOUNT names it: NAME, or NAME@CONTEXT for a context other than general.
 __letme_name() {
-    [[ $1 == [A-Za-z0-9]* && $1 != *[^A-Za-z0-9._-]* && ${#1} -le 128 ]]
+    \builtin local account=${1%%@*}
+    if [[ $1 == *@* ]]; then
+        __letme_context_name "${1#*@}" || \builtin return 1
+    fi
+    [[ $account == [A-Za-z0-9]* && $account != *[^A-Za-z0-9._-]* && ${#account} -le 128 ]]
 }
 __letme_context_name() {
     [[ $1 == [A-Za-z0-9]* && $1 != *[^A-Za-z0-9_-]* && ${#1} -le 64 ]]

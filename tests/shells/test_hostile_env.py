@@ -225,6 +225,10 @@ def _cases(canary: Path) -> dict[str, dict[str, str]]:
         "account-path": {**valid, "LETME_ACCOUNT": "../../../x", "LETME_REFRESH_AT": "1"},
         # a regex's $ may match before a final newline (fish's PCRE2, .NET)
         "account-newline": {**valid, "LETME_ACCOUNT": "example1\n", "LETME_REFRESH_AT": "1"},
+        # another context's account is NAME@CONTEXT, and nothing else with an @
+        "account-context": {**valid, "LETME_ACCOUNT": "example1@b"},
+        "account-two-contexts": {**valid, "LETME_ACCOUNT": "example1@b@c", "LETME_REFRESH_AT": "1"},
+        "account-context-path": {**valid, "LETME_ACCOUNT": "example1@../../x", "LETME_REFRESH_AT": "1"},
         "expires-newline": {**valid, "LETME_EXPIRES": f"{now + 600}\n"},
         "context-path": {**valid, "LETME_ACTIVE_CONTEXT": "../../x", "LETME_REFRESH_AT": "1"},
         "format": {**valid,
@@ -242,6 +246,9 @@ EXPECTED_SEGMENT = {
     "account": r"\[aws:\? (9|10)m\]",
     "account-path": r"\[aws:\? (9|10)m\]",
     "account-newline": r"\[aws:\? (9|10)m\]",
+    "account-context": r"\[aws:example1@b (9|10)m\]",
+    "account-two-contexts": r"\[aws:\? (9|10)m\]",
+    "account-context-path": r"\[aws:\? (9|10)m\]",
     "expires-newline": r"\[aws:example1 \?\]",
     "warn-seconds": r"\[aws:example1 (9|10)m\]",
     "shell-depth": r"\[aws:example1 (9|10)m\]",

@@ -213,7 +213,7 @@ def test_powershell_validates_environment_values_before_use():
     assert "$ctx -cnotmatch $script:__letme_context_re" in refresh[:path]
     assert "__letme_long $parts[1]" in refresh and "__letme_long $parts[2]" in refresh
     # The same shapes as letme's own validation; \z, since .NET's $ also matches before a final newline.
-    assert f"$script:__letme_account_re = '^{validate.ACCOUNT_NAME.pattern}\\z'" in PS_HOOK
+    assert f"$script:__letme_account_re = '^{validate.QUALIFIED_NAME.pattern}\\z'" in PS_HOOK
     assert f"$script:__letme_context_re = '^{validate.CONTEXT_NAME.pattern}\\z'" in PS_HOOK
     segment = _ps_function(PS_HOOK, "__letme_segment")
     assert "$account -cnotmatch $script:__letme_account_re) { $account = '?' }" in segment
