@@ -203,7 +203,8 @@ __letme_refresh_check() {
             </dev/null >/dev/null 2>&1 &)
         return 0
     fi
-    [[ $__letme_refresh_state == running && -e $file ]] || return 0
+    # A regular file of the user's only: a FIFO or a device someone planted there would hang `read`.
+    [[ $__letme_refresh_state == running && -f $file && -O $file ]] || return 0
     local result='' written=0 renewed=0
     read -r result written renewed <"$file" || true
     __letme_uint "$written" && __letme_uint "$renewed" || return 0

@@ -201,7 +201,8 @@ function __letme_refresh_check --on-event fish_prompt
         builtin disown $last_pid 2>/dev/null
         return 0
     end
-    test "$__letme_refresh_state" = running; and test -e $file; or return 0
+    # A regular file of the user's only: a FIFO or a device someone planted there would hang `read`.
+    test "$__letme_refresh_state" = running; and test -f $file -a -O $file; or return 0
     read -l result written renewed <$file
     __letme_uint "$written"; and __letme_uint "$renewed"; or return 0
     test $written -ge $__letme_refresh_started; or return 0

@@ -224,7 +224,8 @@ __letme_refresh_check() {
             </dev/null >/dev/null 2>&1 &!
         \builtin return 0
     fi
-    [[ $__letme_refresh_state == running && -e $file ]] || \builtin return 0
+    # A regular file of the user's only: a FIFO or a device someone planted there would hang `read`.
+    [[ $__letme_refresh_state == running && -f $file && -O $file ]] || \builtin return 0
     \builtin local result='' written=0 renewed=0
     \builtin read -r result written renewed <"$file"
     __letme_uint $written && __letme_uint $renewed || \builtin return 0

@@ -11,6 +11,7 @@ prompt must come back without an error line.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -291,3 +292,39 @@ def test_hostile_environment_values_run_nothing(name, subst, case, start, tmp_pa
         default = {"colors": "36", "warn-color": "33", "prod-color": "31"}[case]
         assert f"\x1b[{default}m[aws:example1" in printed, printed
         assert "touch" not in printed and "%}" not in printed and "\a[aws" not in printed, printed
+
+
+@pytest.mark.parametrize("name", SHELLS)
+@pytest.mark.parametrize("planted", ["fifo", "foreign"])
+def test_a_status_file_planted_by_someone_else_is_not_read(name, planted, start, tmp_path):
+    """The refresh status file is read at a prompt: a FIFO there would hang `read` for good; a file another
+    user owns is not the background renewal's answer."""
+    if planted == "foreign" and os.geteuid() != 0:
+        pytest.skip("chown to another uid needs root (CI runs as root)")
+    now = int(time.time())
+    sh = start(name, env={"LETME_ACCOUNT": "example1", "LETME_EXPIRES": str(now + 600),
+                          "LETME_REFRESH_AT": str(now + 500)}, hook=False)
+    load_hook(sh)
+    # A stand-in for letme that only records how the hook called it.
+    calls = tmp_path / "calls"
+    exe = tmp_path / "fake-letme"
+    exe.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    exe.chmod(0o755)
+    sh.run(f"set -g __letme_exe {exe}" if name == "fish" else f"__letme_exe={exe}")
+    sh.run("set -gx LETME_REFRESH_AT 1" if name == "fish" else "export LETME_REFRESH_AT=1")
+    state = sh.getenv("__letme_state_dir")
+    assert state
+    status_file = Path(state) / "refresh" / "general" / "example1"
+    status_file.parent.mkdir(parents=True, exist_ok=True)
+    printed = sh.run("")  # starts the (stand-in) renewal
+    if planted == "fifo":
+        os.mkfifo(status_file)
+    else:
+        status_file.write_text(f"ok {now + 10} {now + 99999}\n")
+        os.chown(status_file, 4242, 4242)
+    for _ in range(3):
+        printed += sh.run("", timeout=5)  # a hung `read` times out here
+    assert sh.status("true") == 0
+    assert "letme" not in printed.replace("letme hook", ""), printed  # no renewal message
+    assert "refresh --background" in calls.read_text()  # the control: the hook did call the stand-in
+    assert "--apply" not in calls.read_text()  # and applied nothing it read there
