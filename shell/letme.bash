@@ -80,6 +80,10 @@ letme() {
 # exported) and evaluates its stdout if, and only if, it succeeded, with alias
 # expansion off (an alias named `export` or `unset` must not change it).
 __letme_eval() {
+    # `set -x` would print the evaluated code, keys and session token included: tracing stays
+    # off in here (`local -` gives the function its own options, put back on return).
+    local -
+    set +x
     local __letme_out __letme_rc __letme_had_aliases=0
     # \command: bash reads the text of $(...) again when it runs, with the user's aliases on.
     __letme_out=$(LETME_HOOK_SHELL=bash \command "$__letme_exe" "$@")

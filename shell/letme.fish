@@ -66,6 +66,8 @@ end
 # output; a command substitution would not do: its stderr is the shell's, not the
 # function's, so `letme use x 2>file` would still print on the terminal.
 function __letme_eval
+    # fish_trace would print the sourced code, keys and session token included: off in here.
+    set -l fish_trace
     set -l out
     LETME_HOOK_SHELL=fish command $__letme_exe $argv | read -l -z out
     set -l rc $pipestatus[1]

@@ -83,7 +83,9 @@ function letme {
 # expansion off (an alias named `export` or `unset` must not change it).
 __letme_eval() {
     \builtin emulate -L zsh
-    \builtin setopt no_aliases
+    # xtrace would print the evaluated code, keys and session token included (emulate -L makes
+    # these local, so the user's own options come back on return).
+    \builtin setopt no_aliases no_xtrace
     \builtin local __letme_out __letme_rc
     __letme_out=$(LETME_HOOK_SHELL=zsh \command "$__letme_exe" "$@")
     __letme_rc=$?

@@ -11,6 +11,7 @@ prompt must come back without an error line.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import time
@@ -328,3 +329,29 @@ def test_a_status_file_planted_by_someone_else_is_not_read(name, planted, start,
     assert "letme" not in printed.replace("letme hook", ""), printed  # no renewal message
     assert "refresh --background" in calls.read_text()  # the control: the hook did call the stand-in
     assert "--apply" not in calls.read_text()  # and applied nothing it read there
+
+
+TRACE_ON = {"bash": "set -x", "zsh": "setopt xtrace", "fish": "set -g fish_trace 1"}
+TRACE_OFF = {"bash": "set +x", "zsh": "unsetopt xtrace", "fish": "set -e fish_trace"}
+
+
+@pytest.mark.parametrize("name", SHELLS)
+def test_tracing_never_prints_the_keys_use_evaluates(name, start):
+    sh = start(name)
+    transcript = io.StringIO()
+    sh.child.logfile_read = transcript  # everything the terminal showed
+    sh.run(TRACE_ON[name])
+    sh.run(f"letme use example1 --mode env {MFA}", timeout=60)
+    sh.run("true")
+    sh.run(TRACE_OFF[name])
+    sh.child.logfile_read = None
+    secret, token = sh.getenv("AWS_SECRET_ACCESS_KEY"), sh.getenv("AWS_SESSION_TOKEN")
+    assert secret and token  # the control: the switch happened
+    shown = transcript.getvalue()
+    assert "__letme_eval" in shown  # and tracing was on while the hook ran
+    assert secret not in shown and token[:40] not in shown, "a key reached the terminal through tracing"
+    # The user's tracing is on again once the hook's function has returned.
+    still = {"bash": "[[ $- == *x* ]]", "zsh": "[[ -o xtrace ]]", "fish": "true"}[name]
+    sh.run(TRACE_ON[name])
+    sh.run(f"letme use example1 --mode env {MFA}", timeout=60)
+    assert sh.status(still) == 0
