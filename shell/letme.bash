@@ -59,10 +59,10 @@ letme() {
     done
     case $__letme_sub in
         use | leave | back | refresh)
-            # --help prints text and --shell asks for code to read: neither is evaluated.
+            # --help and --version print text and --shell asks for code to read: none is evaluated.
             for __letme_arg in "$@"; do
                 case $__letme_arg in
-                    -h | --help | --shell | --shell=*)
+                    -h | --help | -v | --version | --shell | --shell=*)
                         command "$__letme_exe" "$@"
                         return
                         ;;

@@ -47,8 +47,8 @@ function letme --description 'switch this shell between AWS accounts'
         end
     end
     if builtin contains -- "$sub" use leave back refresh
-        # --help prints text and --shell asks for code to read: neither is sourced.
-        if not string match -q -r -- '^(-h|--help|--shell(=.*)?)$' $argv
+        # --help and --version print text and --shell asks for code to read: none is sourced.
+        if not string match -q -r -- '^(-h|--help|-v|--version|--shell(=.*)?)$' $argv
             __letme_eval $argv
             return
         end

@@ -35,7 +35,7 @@ function global:letme {
         $sub = "$arg"
         break
     }
-    $passThrough = @($args | Where-Object { "$_" -match '^(-h|--help|--shell(=.*)?)$' }).Count -gt 0
+    $passThrough = @($args | Where-Object { "$_" -match '^(-h|--help|-v|--version|--shell(=.*)?)$' }).Count -gt 0
     if ($sub -in @('use', 'leave', 'back', 'refresh') -and -not $passThrough) {
         $env:LETME_HOOK_SHELL = 'powershell'
         try {

@@ -84,6 +84,19 @@ def test_abbreviated_help_is_a_usage_error_and_nothing_is_evaluated(name, start)
     assert all(line.startswith("letme: ") for line in lines), lines  # no help text, no shell complaining about it
 
 
+@pytest.mark.parametrize("name", SHELLS)
+@pytest.mark.parametrize("flag", ["-v", "--version", "--help"])
+def test_version_and_help_before_the_command_are_printed_not_evaluated(name, flag, start):
+    sh = start(name)
+    out = sh.workdir / "out"
+    assert sh.status(f"letme {flag} use > {out} 2>&1") == 0
+    text = out.read_text()
+    assert text.startswith("letme 0." if "v" in flag else "usage: letme"), text
+    # Only letme's text: had it been evaluated, the shell would have complained about its words.
+    assert not [line for line in text.splitlines()
+                if line.startswith(("bash:", "zsh:", "fish:", "letme: error")) or "not found" in line], text
+
+
 @pytest.mark.parametrize("name,other", [("bash", "fish"), ("zsh", "fish"), ("fish", "bash")])
 def test_abbreviated_shell_option_is_refused_and_changes_nothing(name, other, start):
     """zsh evaluated fish code for `--shel fish` (`set -e -g ...` turned on errexit and xtrace)."""
