@@ -92,6 +92,24 @@ def client(settings: Settings, service: str, session: Any = None, credentials: A
                          "fix the file so the AWS CLI can read it, then try again") from None
 
 
+def checked_endpoint(settings: Settings, endpoint: str) -> str:
+    """`endpoint` when botocore can use it; one line naming where it came from when it cannot (an unclosed
+    [::1, a port over 65535, a line break would each end in an unexplained ValueError deep in a request)."""
+    import urllib.parse
+
+    source = "AWS_ENDPOINT_URL" if os.environ.get("AWS_ENDPOINT_URL") else f"endpoint_url in {settings.path}"
+    try:
+        parts = urllib.parse.urlsplit(endpoint)
+        valid = (parts.scheme in ("http", "https") and bool(parts.hostname) and validate.is_one_line(endpoint)
+                 and " " not in endpoint and (parts.port is None or parts.port > 0))
+    except ValueError:
+        valid = False
+    if not valid:
+        raise LetmeError(f"{source} {validate.printable(endpoint)} is not a valid endpoint URL",
+                         "e.g. https://sts.eu-west-1.amazonaws.com, or http://127.0.0.1:5000 for a local stand-in")
+    return endpoint
+
+
 def _client(settings: Settings, service: str, session: Any, credentials: Any, region: str | None) -> Any:
     from botocore.config import Config
 
@@ -101,7 +119,7 @@ def _client(settings: Settings, service: str, session: Any, credentials: Any, re
     kwargs: dict[str, Any] = {"region_name": region or settings.aws_source_profile_region, "config": config}
     endpoint = settings.endpoint()
     if endpoint:
-        kwargs["endpoint_url"] = endpoint
+        kwargs["endpoint_url"] = checked_endpoint(settings, endpoint)
     if credentials is not None:
         # Explicit keys on the client override the session's own credentials.
         kwargs.update(aws_access_key_id=credentials.access_key_id,

@@ -280,3 +280,26 @@ def test_doctor_finds_a_right_clock_right(proxied_catalogued: Sandbox, sts_proxy
     result = proxied_catalogued.run("doctor", "--json")
     checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
     assert checks["clock"]["status"] == "ok", checks["clock"]
+
+
+# ---- malformed endpoints and config paths: one line, never "unexpected … this is a bug" ----------------------
+
+@pytest.mark.parametrize("endpoint", ["http://[::1", "http://127.0.0.1:99999", "http://127.0.0.1:5000\r\nX-A: b",
+                                      "ftp://127.0.0.1/", "http://:80"])
+def test_a_malformed_endpoint_url_is_one_line(catalogued: Sandbox, endpoint: str) -> None:
+    result = detached(catalogued, "obtain", "example1", "--mfa-code", "123456", "--renew",
+                      env={"AWS_ENDPOINT_URL": endpoint})
+    assert result.returncode == 1, result.stderr
+    assert_one_error(result.stderr, "AWS_ENDPOINT_URL", "e.g. https://")
+    assert "unexpected" not in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["proc-mem", "fifo"])
+def test_a_config_path_that_is_not_a_file_is_one_line(catalogued: Sandbox, tmp_path: Path, kind: str) -> None:
+    path = "/proc/self/mem" if kind == "proc-mem" else str(tmp_path / "fifo")
+    if kind == "fifo":
+        os.mkfifo(path)
+    result = detached(catalogued, "list", env={"LETME_CONFIG": path}, timeout=30)
+    assert result.returncode == 1, result.stderr
+    assert_one_error(result.stderr, f"config file {path}")
+    assert "unexpected" not in result.stderr
