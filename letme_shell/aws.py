@@ -199,7 +199,40 @@ def _note_endpoint(request: Any, **_: Any) -> None:
 
     parts = urllib.parse.urlsplit(request.url)
     _last_endpoint = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # never a user:password@
+    if parts.hostname:
+        _resolve_within_deadline(parts.hostname)
     # None: botocore goes on to send the request itself.
+
+
+_RESOLVED: set[str] = set()
+
+
+def _resolve_within_deadline(host: str) -> None:
+    """Look `host` up once in a thread, and wait for it interruptibly: getaddrinfo blocks in C, where
+    the deadline's SIGALRM cannot stop it, so a resolver that never answers held letme for its own
+    timeouts (30 s and more). Once known, the system's answer is quick for the request itself."""
+    import socket
+    import threading
+    import time
+
+    current = Deadline._current
+    if host in _RESOLVED or current is None:
+        return
+    done = threading.Event()
+
+    def look_up() -> None:
+        try:
+            socket.getaddrinfo(host, None)
+        except OSError:
+            pass  # the request itself reports what is wrong with the name
+        finally:
+            done.set()
+
+    threading.Thread(target=look_up, name="letme-resolve", daemon=True).start()
+    left = current.budget - Deadline.spent - (time.monotonic() - current.started)
+    if not done.wait(max(left, 0.0)):  # SIGALRM interrupts this wait too, where there is a timer
+        raise _OutOfTime()
+    _RESOLVED.add(host)
 
 
 class _OutOfTime(BaseException):

@@ -303,3 +303,29 @@ def test_a_config_path_that_is_not_a_file_is_one_line(catalogued: Sandbox, tmp_p
     assert result.returncode == 1, result.stderr
     assert_one_error(result.stderr, f"config file {path}")
     assert "unexpected" not in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
+                    reason="a private /etc/resolv.conf needs a mount namespace and port 53 (root; CI runs as root)")
+def test_a_resolver_that_never_answers_is_held_to_the_deadline(catalogued: Sandbox, tmp_path: Path) -> None:
+    import socket
+
+    swallow = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # receives every DNS query, answers none
+    swallow.bind(("127.0.0.2", 53))
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.2\noptions timeout:15 attempts:2\n")
+    env = {"AWS_ENDPOINT_URL": "http://sts.letme-dns-test.example:5000", "LETME_AWS_TIMEOUT": "3"}
+    script = f'mount --bind {resolv} /etc/resolv.conf && exec "$0" "$@"'
+    started = time.monotonic()
+    try:
+        result = subprocess.run(["unshare", "-m", "sh", "-c", script, LETME, "obtain", "example1", "--mfa-code",
+                                 "123456", "--renew"], env={**catalogued.env, **env}, capture_output=True, text=True,
+                                timeout=120, stdin=subprocess.DEVNULL)
+    finally:
+        swallow.close()
+    elapsed = time.monotonic() - started
+    if "mount" in result.stderr and "letme" not in result.stderr:
+        pytest.skip(f"no private mount namespace here: {result.stderr.strip()}")
+    assert result.returncode == 1, result.stderr
+    assert_one_error(result.stderr, "sts.letme-dns-test.example", "no answer within 3s")
+    assert elapsed < 3 + MARGIN, f"took {elapsed:.1f}s against a 3 s deadline"
