@@ -368,3 +368,16 @@ def test_tracing_never_prints_the_keys_use_evaluates(name, start):
     sh.run(TRACE_ON[name])
     sh.run(f"letme use example1 --mode env {MFA}", timeout=60)
     assert sh.status(still) == 0
+
+
+@pytest.mark.parametrize("name,option", [("bash", "set +o interactive-comments"), ("zsh", "setopt sh_glob"),
+                                         ("zsh", "setopt ksh_glob no_extended_glob")])
+def test_the_hook_loads_under_options_that_change_how_it_is_read(name, option, start):
+    sh = start(name, hook=False, before_hook=option)
+    before = options(sh)
+    printed = load_hook(sh)
+    assert not SHELL_ERRORS.search(printed), printed
+    assert options(sh) == before  # the user's reading options are theirs again
+    assert sh.status(f"letme use example1 {MFA}", timeout=60) == 0
+    segment = sh.segment()
+    assert segment is not None and segment.startswith("[aws:example1 "), segment
