@@ -245,6 +245,11 @@ def test_refresh_apply_never_touches_the_network(sandbox: Sandbox, silent: stspr
     assert elapsed < MARGIN, f"took {elapsed:.1f}s"
     assert_no_bug_report(result.stderr)
     assert_one_error(result.stderr, "example1", "letme init")
+    # As the prompt runs it (-q): the same exit, and not a word at the prompt.
+    quiet = detached(sandbox, "refresh", "--apply", "-q", "--shell", "bash", "example1",
+                     env={"AWS_ENDPOINT_URL": silent.endpoint, "LETME_ACCOUNT": "example1", "LETME_MODE": "process"},
+                     timeout=90)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (3, "", "")
 
 
 # ---- a clock 45 minutes off AWS's ------------------------------------------------------------------------------
