@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import hostile
@@ -167,6 +168,29 @@ COMPLETE = {
             "__letme_complete letme '' use; printf '%s\\n' \"${{COMPREPLY[@]}}\" > {out}",
     "fish": "complete -C 'letme use ' > {out}",
 }
+# zsh completes only inside its line editor: TAB on `letme use `, with compadd (zsh's builtin that every
+# completion function ends in) wrapped to also write what it adds to a file.
+ZSH_CAPTURE = (
+    "compadd() {{ local -a __m; builtin compadd -A __m \"$@\"; print -rl -- \"${{__m[@]}}\" >> {out}; "
+    "builtin compadd \"$@\"; }}"
+)
+
+
+def complete_zsh(sh: object, out: Path) -> None:
+    from shells.harness import Shell
+
+    assert isinstance(sh, Shell)
+    sh.run(ZSH_CAPTURE.format(out=shells.get("zsh").quote(str(out))))
+    sh.child.send("letme use \t")
+    deadline = time.monotonic() + 30
+    while not (out.exists() and out.read_text().count("\n") >= 3) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.5)
+    sh.child.send("\x03")
+    sh.sync()
+    sh.run("unfunction compadd")
+
+
 PAYLOADS = ("\x1b[31mred", "\x1b]0;pwned", "\x1b[2J", "\x1bc", "\x9b31m")
 
 
@@ -189,17 +213,31 @@ def test_use_prompt_and_completion_in_real_shells_execute_and_render_nothing(
             segment = sh.segment()
             assert segment is not None and name in segment, segment
             hostile.assert_no_escape(segment, "prompt segment")
-        # Hostile names typed (quoted by the shell's own rules) are refused; nothing runs.
+        # Every hostile string an argument can carry (all but the one with a NUL), quoted by the shell's own
+        # rules, goes through the letme function from a sourced script: refused, and nothing runs. After
+        # `--`, so that `--help` is a name too.
         quote = shells.get(shell_name).quote
-        typed = [s for s in hostile.strings(canary) if s.isprintable() and len(s) < 200]
+        corpus = [s for s in hostile.strings(canary) if "\0" not in s]
+        assert len(corpus) == len(hostile.strings(canary)) - 1
+        statuses, script = tmp_path / "statuses", tmp_path / "use-all"
+        status = "$status" if shell_name == "fish" else "$?"
+        script.write_text("".join(f"letme use --mode env -- {quote(text)}; printf '%s\\n' {status} >> "
+                                  f"{quote(str(statuses))}\n" for text in corpus))
+        sh.run(f"source {quote(str(script))}", timeout=300)
+        codes = statuses.read_text().split()
+        assert len(codes) == len(corpus) and "0" not in codes, codes
+        # Typed at the prompt as well (line editing included): every fifth printable one, 10 in all.
+        typed = [s for s in corpus if s.isprintable() and len(s) < 200]
         for text in typed[::5]:
             assert sh.status(f"letme use {quote(text)} --mode env", timeout=60) != 0, text
         assert sh.getenv("LETME_ACCOUNT") == "desc-015"  # the refusals changed nothing
+        out = tmp_path / "completions"
         if shell_name in COMPLETE:
-            out = tmp_path / "completions"
             sh.run(COMPLETE[shell_name].format(out=quote(str(out))), timeout=30)
-            offered = {line.split("\t")[0] for line in out.read_text().splitlines() if line}
-            assert offered and offered <= accepted, offered - accepted
+        else:
+            complete_zsh(sh, out)
+        offered = {line.split("\t")[0] for line in out.read_text().splitlines() if line}
+        assert offered == accepted, (offered - accepted, accepted - offered)
     finally:
         sh.close()
     shown = transcript.read_text(errors="replace")
