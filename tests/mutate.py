@@ -88,8 +88,8 @@ MUTATIONS = (
     Mutation(
         "`manager = other` counted as letme's",
         "letme_shell/awsfiles.py",
-        ((r"return options\.get\(MARK_KEY\) == MARK_VALUE",
-          rf"return MARK_KEY in options  # {MARK}: any manager key"),),
+        ((r"options\.get\(MARK_KEY\) != MARK_VALUE:",
+          rf"MARK_KEY not in options:  # {MARK}: any manager key"),),
         ("tests/test_awsfiles.py",),
         module="letme_shell.awsfiles",
     ),

@@ -83,7 +83,7 @@ def test_cached_use_imports_nothing_heavy(catalogued: Sandbox) -> None:
 COMMON_LETME = {
     "letme_shell", "letme_shell.catalog", "letme_shell.cli", "letme_shell.commands", "letme_shell.commands._common",
     "letme_shell.config", "letme_shell.credentials", "letme_shell.errors", "letme_shell.fsutil", "letme_shell.paths",
-    "letme_shell.session", "letme_shell.ui", "letme_shell.validate",
+    "letme_shell.session", "letme_shell.trust", "letme_shell.ui", "letme_shell.validate",
 }
 # `locale`: argparse's messages go through gettext, which loads it; `importlib`: cli loads one command module.
 COMMON_STDLIB = {"argparse", "collections", "contextlib", "enum", "importlib", "json", "locale", "mmap", "pathlib",
@@ -93,7 +93,7 @@ HOT_PATHS = {
                            COMMON_LETME | {"letme_shell.commands.credential_process"}, COMMON_STDLIB),
     "use": (("use", "example1", "--shell", "bash"),
             COMMON_LETME | {"letme_shell.commands.use", "letme_shell.awsfiles", "letme_shell.envchange",
-                            "letme_shell.ini", "letme_shell.resources", "letme_shell.shells",
+                            "letme_shell.ini", "letme_shell.naming", "letme_shell.resources", "letme_shell.shells",
                             "letme_shell.shells.base", "letme_shell.shells.bash", "letme_shell.switch"},
             COMMON_STDLIB | {"shlex"}),
 }

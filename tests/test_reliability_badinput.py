@@ -308,7 +308,8 @@ class Blackhole:
 
 
 ROOT = Path(__file__).resolve().parent.parent
-PROMISED_BOUND = "ends in an error after a bounded time (about a minute at most)"
+PROMISED_BOUND = "share one deadline, `aws_timeout` (20 s by default)"
+PROMISED_SECONDS = 20
 
 
 def closed_port() -> str:
@@ -333,10 +334,10 @@ def test_unreachable_or_silent_endpoint_fails_in_bounded_time(ctx: Ctx, kind: st
     assert_one_clear_line(result, ("cannot reach",))
     assert_unchanged(ctx.box.home, before)
     print(f"{kind}: failed after {elapsed:.1f}s")
-    # The README's promise, not the product's own constants (which a change could raise unnoticed):
-    # "about a minute at most", read as at most a quarter over, Python's start included.
+    # The README's promise, not the product's own constants (which a change could raise unnoticed): the
+    # default deadline, plus a few seconds for Python's start and the error on a loaded machine.
     assert PROMISED_BOUND in (ROOT / "README.md").read_text()
-    assert elapsed < 60 * 1.25, f"{kind}: {elapsed:.1f}s is more than {PROMISED_BOUND!r}"
+    assert elapsed < PROMISED_SECONDS + 6, f"{kind}: {elapsed:.1f}s, and the README says {PROMISED_BOUND!r}"
 
 
 @pytest.mark.parametrize("which", ["account", "mfa"])
