@@ -10,11 +10,13 @@ Items letme cannot use safely are refused at `init` with one warning each.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
 
 import hostile
+import pexpect
 import pytest
 from conftest import LETME, Sandbox
 from test_obtain import set_config
@@ -168,27 +170,33 @@ COMPLETE = {
             "__letme_complete letme '' use; printf '%s\\n' \"${{COMPREPLY[@]}}\" > {out}",
     "fish": "complete -C 'letme use ' > {out}",
 }
-# zsh completes only inside its line editor: TAB on `letme use `, with compadd (zsh's builtin that every
-# completion function ends in) wrapped to also write what it adds to a file.
-ZSH_CAPTURE = (
-    "compadd() {{ local -a __m; builtin compadd -A __m \"$@\"; print -rl -- \"${{__m[@]}}\" >> {out}; "
-    "builtin compadd \"$@\"; }}"
-)
+# zsh completes only inside its line editor: TAB on `letme use `, and the list zsh prints below the line
+# (LISTMAX=0: no "do you wish to see all" question while the list fits the screen) read from the terminal.
+CSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x00-\x08\x0b-\x1f]")
 
 
 def complete_zsh(sh: object, out: Path) -> None:
     from shells.harness import Shell
 
     assert isinstance(sh, Shell)
-    sh.run(ZSH_CAPTURE.format(out=shells.get("zsh").quote(str(out))))
+    sh.run("LISTMAX=0")
     sh.child.send("letme use \t")
+    shown = ""
     deadline = time.monotonic() + 30
-    while not (out.exists() and out.read_text().count("\n") >= 3) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(0.5)
+    while time.monotonic() < deadline:
+        try:
+            shown += sh.child.read_nonblocking(65536, timeout=1.5)
+        except pexpect.TIMEOUT:
+            if shown:
+                break  # quiet for 1.5 s after the list
     sh.child.send("\x03")
     sh.sync()
-    sh.run("unfunction compadd")
+    words = CSI.sub(" ", shown).split()
+    assert "use" in words, words[:10]
+    # After the echo of what was typed, the list; zle redraws the typed line around it (no account is
+    # called letme or use in the hostile catalog).
+    listed = [word for word in words[words.index("use") + 1 :] if word not in ("letme", "use")]
+    out.write_text("".join(f"{word}\n" for word in listed))
 
 
 PAYLOADS = ("\x1b[31mred", "\x1b]0;pwned", "\x1b[2J", "\x1bc", "\x9b31m")
