@@ -3,8 +3,9 @@
 The README promises that in bash and zsh a prompt starts no process (the shell's own
 clock and arithmetic), and says what fish starts: `date +%s` twice per prompt while
 an account is in use (the segment and the renewal check each read the clock; fish
-has no clock variable), none without. A `$(date +%s)` slipped into the prompt function looks the same
-from the outside, so the shell itself runs under `strace -f`, which logs every
+has no clock variable), none without. A `$(date +%s)` slipped into the prompt
+function looks the same from the outside, so the shell itself runs under
+`strace -f`, which logs every
 clone/fork/vfork and execve of the shell and of anything it starts. Builtin `cd`
 into two marker directories brackets the prompts being counted (bash and zsh call
 chdir with the path, fish opens it: both are logged), so the set-up before and the
