@@ -176,8 +176,14 @@ def test_refresh_that_needs_mfa_says_what_to_run_and_never_hangs(open_shell, cat
 def test_prompt_keeps_status_and_installs_once(open_shell):
     sh = open_shell("bash")
     sh.run(f"source {sh.hook_file}")  # the hook evaluated a second time
-    assert sh.getenv("PROMPT_COMMAND") == "__letme_precmd && :"  # `&& :`: a status to hand on, never errexit
+    # An element of its own after what was there (not element 0, which `PROMPT_COMMAND='...'` replaces);
+    # `&& :`: a status to hand on, never errexit; stdout not a terminal: bash-preexec's DEBUG trap skips it.
+    declared = sh.workdir / "declared"
+    sh.run(f"declare -p PROMPT_COMMAND > {declared}")
+    assert declared.read_text().strip() == \
+        """declare -a PROMPT_COMMAND=([0]="" [1]="{ __letme_precmd && :; } >/dev/null")"""
     assert (sh.getenv("PS1") or "").count("__letme_ps1") == 1
+    assert (sh.getenv("PS0") or "").count("__letme_expired_line") == 1
     sh.child.sendline("(exit 3)")
     sh.child.expect("exit 3")
     sh.child.expect(r"LETME-TEST-PS1> ")
