@@ -232,10 +232,11 @@ __letme_stale() {
 # ---- a line before commands on expired credentials ---------------------------------
 # PS0 is expanded after a command line is read and before it runs (bash >= 4.4),
 # once per line, not per simple command, and is written to stderr. It references
-# ${__letme_expired_line[...]}, whose subscript is arithmetic on two numbers the
-# prompt function checked (no process, no DEBUG trap, so bash-preexec's keeps
-# working): element 1, one line naming `letme refresh`, once SECONDS has reached
-# the expiry (measured on bash's SECONDS clock, set at the last prompt).
+# ${__letme_expired_line[...]} while an account is in use. Its subscript is
+# arithmetic on two numbers the prompt function checked (no process, no DEBUG trap,
+# so bash-preexec's keeps working): element 1, one line naming `letme refresh`, once
+# SECONDS has reached the expiry (measured on bash's SECONDS clock, set at the last
+# prompt).
 __letme_expired_at=0
 __letme_expired_line=('' '')
 __letme_expiry() {
@@ -261,7 +262,7 @@ __letme_install_prompt() {
     fi
     # shellcheck disable=SC2016
     if [[ ${PS0-} != *'${__letme_expired_line['* ]]; then
-        PS0='${__letme_expired_line[__letme_expired_at && SECONDS >= __letme_expired_at]}'${PS0-}
+        PS0='${LETME_ACCOUNT:+${__letme_expired_line[__letme_expired_at && SECONDS >= __letme_expired_at]}}'${PS0-}
     fi
 }
 

@@ -228,12 +228,15 @@ end
 
 # Makes fish_prompt the wrapper around the current one (kept as __letme_user_prompt).
 function __letme_wrap_prompt
-    builtin functions -q __letme_user_prompt; and builtin functions -e __letme_user_prompt
-    if builtin functions -q fish_prompt
-        builtin functions -c fish_prompt __letme_user_prompt
-    else
-        function __letme_user_prompt
-            builtin printf '> '
+    # A wrapper from an earlier letme hook (it had no description) already calls the user's prompt: kept.
+    if not builtin functions fish_prompt 2>/dev/null | string match -q -- '*__letme_user_prompt*'
+        builtin functions -q __letme_user_prompt; and builtin functions -e __letme_user_prompt
+        if builtin functions -q fish_prompt
+            builtin functions -c fish_prompt __letme_user_prompt
+        else
+            function __letme_user_prompt
+                builtin printf '> '
+            end
         end
     end
     function fish_prompt --description "$__letme_prompt_description"

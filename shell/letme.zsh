@@ -330,9 +330,11 @@ __letme_tick() {
     [[ -o prompt_subst ]] && __letme_subst=1
     [[ -o prompt_bang ]] && __letme_bang=1
     \builtin emulate -L zsh
+    __letme_tick_at=0
+    # Taken out of precmd_functions by the user: the prompt is no longer letme's to draw.
+    ((${precmd_functions[(Ie)__letme_precmd]})) || \builtin return 0
     \builtin local now=${EPOCHSECONDS-}
     __letme_uint $now || now=${(%):-%D{%s}}
-    __letme_tick_at=0
     __letme_segment $now $__letme_bang
     __letme_show $__letme_subst
     __letme_schedule $now

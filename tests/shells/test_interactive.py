@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests import hostile
-from tests.shells.harness import Shell
+from tests.shells.harness import PROMPT, Shell
 
 SHELLS = ["bash", "zsh", "fish"]
 MFA = "--mfa-code 123456"
@@ -166,8 +166,13 @@ def test_refresh_that_needs_mfa_says_what_to_run_and_never_hangs(open_shell, cat
     deadline = time.monotonic() + 20
     seen = ""
     while time.monotonic() < deadline and "needs a new MFA code" not in seen:
-        seen += sh.run("", timeout=5)  # every prompt comes back within the timeout: nothing blocks
+        # Every prompt comes back within the timeout: nothing blocks. What is printed before each prompt is
+        # kept (sh.run's own sync prompt would drop a line printed at it).
+        sh.child.sendline("")
+        sh.child.expect(PROMPT, timeout=5)
+        seen += sh.child.before
         time.sleep(0.5)
+    sh.sync()
     assert "letme: example1 needs a new MFA code before it expires; run 'letme refresh'" in seen
     assert seen.count("needs a new MFA code") == 1
     assert sh.getenv("LETME_EXPIRES") == str(soon)
