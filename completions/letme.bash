@@ -115,7 +115,7 @@ __letme_contexts() {
 __letme_flags() {
     local common='--help --config --context --debug --quiet'
     case $1 in
-        use) __letme_flag_list="$common --mode --region --mfa-code --force --shell" ;;
+        use) __letme_flag_list="$common --mode --region --mfa-code --force --yes --shell" ;;
         leave) __letme_flag_list="$common --shell" ;;
         back) __letme_flag_list="$common --mfa-code --shell" ;;
         shell) __letme_flag_list="$common --region --mfa-code" ;;

@@ -61,6 +61,9 @@ KEYS: tuple[Key, ...] = (
         "default: the partition's signin.aws.amazon.com/federation)", "https://signin.aws.amazon.com/federation"),
     Key("aws_timeout", int, 20, False,
         "seconds one command waits for AWS in all, retries included (LETME_AWS_TIMEOUT also works and wins)", 20),
+    Key("confirm_production", bool, False, False,
+        "`letme use` asks at the terminal before switching into a production account (production_tags); "
+        "without a terminal it needs --yes", False),
 )
 KEYS_BY_NAME = {key.name: key for key in KEYS}
 
@@ -87,6 +90,7 @@ class Settings:
     production_tags: list[str]
     federation_url: str | None
     aws_timeout: int
+    confirm_production: bool
 
     def __init__(self, **values: Any):
         for name in self.__slots__:

@@ -30,6 +30,9 @@ LETME_VARS = (
     "LETME_EXPIRES",  # epoch seconds, UTC: the prompt's countdown without a fork
     "LETME_REFRESH_AT",  # epoch seconds at which the hook renews (0: the SDK renews)
     "LETME_PROD",  # "1" when the account is tagged as production
+    # env mode: the access key id letme exported (an id, not a secret), so the prompt can tell when another
+    # tool's keys replaced it, by comparing two strings
+    "LETME_ACCESS_KEY_ID",
 )
 MANAGED = CREDENTIAL_VARS + REGION_VARS + LETME_VARS
 # Kept across `leave` so `letme back` knows where to go.

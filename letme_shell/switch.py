@@ -5,6 +5,10 @@ Modes:
   SDK refreshes by itself, long-running programs included.
 - profile: the temporary keys under `[X]` in the credentials file; AWS_PROFILE=X.
 - env: the keys themselves in the environment; AWS_PROFILE unset.
+
+What the prompt compares to tell a stale identity (`[aws:example1 ≠ default]`): in process and
+profile modes AWS_PROFILE must equal LETME_ACCOUNT and no AWS_ACCESS_KEY_ID may be set (static
+keys beat any profile); in env mode AWS_ACCESS_KEY_ID must equal LETME_ACCESS_KEY_ID.
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ def env_change(settings: Settings, account: Account, mode: str, region: str, cre
         change.set("AWS_ACCESS_KEY_ID", creds.access_key_id)
         change.set("AWS_SECRET_ACCESS_KEY", creds.secret_access_key)
         change.set("AWS_SESSION_TOKEN", creds.session_token)
+        change.set("LETME_ACCESS_KEY_ID", creds.access_key_id)
     else:
         change.set("AWS_PROFILE", name)
     change.set("AWS_REGION", region)

@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
     _common.add_mfa(parser)
     parser.add_argument("--force", action="store_true", help="replace a profile of that name letme did not write")
+    parser.add_argument("--yes", action="store_true",
+                        help="switch into a production account without asking (with confirm_production = true)")
     add_shell_option(parser, "letme use X")
 
 
@@ -72,6 +74,33 @@ def pick(settings: Settings) -> str:
     current, context = naming.split(os.environ.get("LETME_ACCOUNT", ""))
     here = (context or config.DEFAULT_CONTEXT) == settings.context
     return picker.pick(accounts, current=current if here and current else None)
+
+
+def confirm_production(settings: Settings, name: str, yes: bool) -> None:
+    """With `confirm_production = true`, switching into an account tagged as production (production_tags)
+    takes a `y` at the terminal, or --yes. Never asked in scripts: without a terminal it is an error
+    naming --yes. The account this shell already uses is not asked about again (another region, say)."""
+    if yes or not settings.confirm_production:
+        return
+    from letme_shell import naming
+
+    account = session.resolve(settings, name)
+    tags = sorted(set(account.tags) & set(settings.production_tags))
+    shown = naming.qualified(account.name, settings.context)
+    if not tags or os.environ.get("LETME_ACCOUNT") == shown:
+        return
+    try:
+        answer = ui.ask_tty(f"letme: {shown} is a production account (tagged {', '.join(tags)}). "
+                            "Switch to it? [y/N] ")
+    except ui.NotForeground:
+        raise LetmeError(f"{shown} is a production account and confirm_production is on, but this letme runs "
+                         "in the background of its terminal, where it may not ask",
+                         "run it in the foreground, or pass --yes", ExitCode.USAGE) from None
+    except ui.NoTerminal:
+        raise LetmeError(f"{shown} is a production account and confirm_production is on, but there is no "
+                         "terminal to ask on", "pass --yes to switch without asking", ExitCode.USAGE) from None
+    if answer.lower() not in ("y", "yes"):
+        raise LetmeError(f"not switching to {shown}")
 
 
 def ttl_text(seconds: int) -> str:
@@ -113,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         name = pick(settings)
     else:  # `letme use ""` is an error, not the picker
         settings, name = _common.settings_for(args, args.account)
+    confirm_production(settings, name, args.yes)
     change = change_for(settings, name, args.mode, args.region, args.mfa_code, args.force,
                         previous=os.environ.get("LETME_ACCOUNT"))
     emit(shell, change)

@@ -252,6 +252,14 @@ def _cases(canary: Path) -> dict[str, dict[str, str]]:
                    "LETME_PROMPT_PROD_COLOR": f"31`touch {canary}`"},
         "warn-color": {**valid, "LETME_EXPIRES": str(now + 100), "LETME_PROMPT_WARN_COLOR": f"33m\a{run}"},
         "prod-color": {**valid, "LETME_PROD": "1", "LETME_PROMPT_PROD_COLOR": f"31;{run}"},
+        # shown when the identity is stale (`≠ PROFILE`): another tool's value, never run or shown raw
+        "aws-profile": {**valid, "LETME_MODE": "process", "AWS_PROFILE": f"x{run}`touch {canary}`%F{{red}}"},
+        "aws-default-profile": {**valid, "LETME_MODE": "profile", "AWS_PROFILE": "example1",
+                                "AWS_DEFAULT_PROFILE": f"\x1b]0;{run}\a"},
+        "letme-access-key-id": {**valid, "LETME_MODE": "env", "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+                                "LETME_ACCESS_KEY_ID": f"{arith}"},
+        # the line before a command on expired credentials (bash: PS0 arithmetic on a checked number)
+        "expired": {**valid, "LETME_EXPIRES": str(now - 5), "LETME_ACCOUNT": f"x{run}"},
     }
 
 
@@ -270,6 +278,10 @@ EXPECTED_SEGMENT = {
     "expires": r"\[aws:example1 \?\]",
     "expires-octal": r"\[aws:example1 \?\]",
     "expires-huge": r"\[aws:example1 \?\]",
+    "aws-profile": r"\[aws:example1 ≠ \?\]",
+    "aws-default-profile": r"\[aws:example1 ≠ \?\]",
+    "letme-access-key-id": r"\[aws:example1 ≠ keys\]",
+    "expired": r"\[aws:\? expired\]",
 }
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests import hostile
-from tests.shells.harness import Shell
+from tests.shells.harness import PROMPT, Shell
 
 SHELLS = ["bash", "zsh", "fish"]
 MFA = "--mfa-code 123456"
@@ -180,8 +180,13 @@ def test_refresh_that_needs_mfa_says_what_to_run_and_never_hangs(open_shell, cat
     deadline = time.monotonic() + 20
     seen = ""
     while time.monotonic() < deadline and "needs a new MFA code" not in seen:
-        seen += sh.run("", timeout=5)  # every prompt comes back within the timeout: nothing blocks
+        # Every prompt comes back within the timeout: nothing blocks. What is printed before each prompt is
+        # kept (sh.run's own sync prompt would drop a line printed at it).
+        sh.child.sendline("")
+        sh.child.expect(PROMPT, timeout=5)
+        seen += sh.child.before
         time.sleep(0.5)
+    sh.sync()
     assert "letme: example1 needs a new MFA code before it expires; run 'letme refresh'" in seen
     assert seen.count("needs a new MFA code") == 1
     assert sh.getenv("LETME_EXPIRES") == str(soon)
@@ -190,8 +195,14 @@ def test_refresh_that_needs_mfa_says_what_to_run_and_never_hangs(open_shell, cat
 def test_prompt_keeps_status_and_installs_once(open_shell):
     sh = open_shell("bash")
     sh.run(f"source {sh.hook_file}")  # the hook evaluated a second time
-    assert sh.getenv("PROMPT_COMMAND") == "__letme_precmd && :"  # `&& :`: a status to hand on, never errexit
+    # An element of its own after what was there (not element 0, which `PROMPT_COMMAND='...'` replaces);
+    # `&& :`: a status to hand on, never errexit; stdout not a terminal: bash-preexec's DEBUG trap skips it.
+    declared = sh.workdir / "declared"
+    sh.run(f"declare -p PROMPT_COMMAND > {declared}")
+    assert declared.read_text().strip() == \
+        """declare -a PROMPT_COMMAND=([0]="" [1]="{ __letme_precmd && :; } >/dev/null")"""
     assert (sh.getenv("PS1") or "").count("__letme_ps1") == 1
+    assert (sh.getenv("PS0") or "").count("__letme_expired_line") == 1
     sh.child.sendline("(exit 3)")
     sh.child.expect("exit 3")
     sh.child.expect(r"LETME-TEST-PS1> ")
