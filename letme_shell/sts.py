@@ -19,13 +19,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from letme_shell import aws, credentials, fsutil, ui
+from letme_shell import aws, config, credentials, fsutil, ui
 from letme_shell.catalog import Account
 from letme_shell.config import Settings
 from letme_shell.credentials import Credentials
 from letme_shell.errors import AwsError, LetmeError, MfaRequired
 
-CHAINED_MAX = 3600
+CHAINED_MAX = config.CHAINED_MAX
 MFA_TRIES = 3
 
 # Asks a person for a 6-digit code, given why; raises MfaRequired when none can be had.

@@ -84,8 +84,9 @@ def env_change(settings: Settings, account: Account, mode: str, region: str, cre
     change.set("LETME_ACTIVE_CONTEXT", settings.context)
     change.set("LETME_MODE", mode)
     change.set("LETME_EXPIRES", str(creds.expires))
-    # In process mode the SDK renews; the hook only has to follow the cache.
-    change.set("LETME_REFRESH_AT", str(creds.expires - settings.refresh_window))
+    # In process mode the SDK renews; the hook only has to follow the cache. The window is never more than a
+    # share of the credentials' lifetime (Credentials.window), or short sessions would be renewed at once.
+    change.set("LETME_REFRESH_AT", str(creds.refresh_at(settings.refresh_window)))
     if set(account.tags) & set(settings.production_tags):
         change.set("LETME_PROD", "1")
     if previous and previous != name:
