@@ -35,7 +35,9 @@ def add_shell_option(parser: argparse.ArgumentParser, example: str) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    _common.add_account(parser, optional=True)
+    parser.add_argument("account", nargs="?", metavar="ACCOUNT",
+                        help="account name from the catalog (see 'letme list'); '-' for the previous one, "
+                        "as 'letme back'")
     parser.add_argument("--mode", choices=config.USE_MODES, help="how credentials reach the shell "
                         "(default: the config's use_mode, 'process')")
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
@@ -82,9 +84,16 @@ def ttl_text(seconds: int) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+def previous_state() -> tuple[str | None, str | None, str | None]:
+    """What this shell uses before a switch (account, mode, region): where `letme back` returns to."""
+    return os.environ.get("LETME_ACCOUNT"), os.environ.get("LETME_MODE"), os.environ.get("AWS_REGION")
+
+
 def change_for(settings: Settings, name: str, mode: str | None, region: str | None, mfa_code: str | None,
-               force: bool = False, previous: str | None = None, cached_only: bool = False) -> EnvChange:
-    """Credentials for `name` (cache first), the AWS files its mode needs, and the EnvChange."""
+               force: bool = False, previous: str | None = None, cached_only: bool = False,
+               previous_mode: str | None = None, previous_region: str | None = None) -> EnvChange:
+    """Credentials for `name` (cache first), the AWS files its mode needs, and the EnvChange.
+    `previous` and its mode and region (see previous_state) are recorded for `letme back`."""
     account = session.resolve(settings, name)
     mode = mode or settings.use_mode
     chosen_region = switch.pick_region(settings, account, region)
@@ -95,7 +104,7 @@ def change_for(settings: Settings, name: str, mode: str | None, region: str | No
     else:
         creds = session.credentials_for(settings, account, mfa_code)
     switch.sync_files(switch.profile_for(settings, account, mode, chosen_region, creds), force)
-    change = switch.env_change(settings, account, mode, chosen_region, creds, previous)
+    change = switch.env_change(settings, account, mode, chosen_region, creds, previous, previous_mode, previous_region)
     ui.info(f"using {account.name} ({mode} mode, {chosen_region}), "
             f"credentials valid for {ttl_text(creds.seconds_left(int(time.time())))}")  # whole seconds, as the prompt
     return change
@@ -108,12 +117,18 @@ def emit(shell: Shell, change: EnvChange) -> None:
 
 def run(args: argparse.Namespace) -> int:
     shell = target_shell(args, "use")
+    if args.account == "-":  # as `cd -`: the previous account, in its mode and region
+        from letme_shell.commands import back
+
+        emit(shell, back.change_back(args, args.mode, args.region))
+        return 0
     if args.account is None:
         settings = _common.settings(args)
         name = pick(settings)
     else:  # `letme use ""` is an error, not the picker
         settings, name = _common.settings_for(args, args.account)
-    change = change_for(settings, name, args.mode, args.region, args.mfa_code, args.force,
-                        previous=os.environ.get("LETME_ACCOUNT"))
+    previous, previous_mode, previous_region = previous_state()
+    change = change_for(settings, name, args.mode, args.region, args.mfa_code, args.force, previous=previous,
+                        previous_mode=previous_mode, previous_region=previous_region)
     emit(shell, change)
     return 0
