@@ -59,9 +59,8 @@ class Credentials:
         WINDOW_SHARE of their real lifetime. A 900-second window on 900-second credentials
         (session_duration = 900) would make them stale the moment they are issued: a new role
         chain for every `exec`, every SDK call in process mode, and a background refresh at once."""
-        if self.issued is None:
-            return configured
-        return min(configured, (self.expires - self.issued) // WINDOW_SHARE)
+        lifetime = self.expires - self.issued if self.issued is not None else 0
+        return min(configured, lifetime // WINDOW_SHARE) if lifetime > 0 else configured
 
     def refresh_at(self, configured: int) -> int:
         """When these credentials stop counting as fresh (epoch seconds): the hook renews from then."""
@@ -157,11 +156,11 @@ def _plausible_expiry(value: object) -> int:
 
 
 def _plausible_issue(value: object, expires: int) -> int | None:
-    # Absent in entries written before letme recorded it; else whole seconds before the expiry.
-    if value is None:
-        return None
+    # Absent in entries written before letme recorded it. It only narrows the refresh window, so a value
+    # that is not whole seconds before the expiry (an entry edited by hand) counts as absent: the configured
+    # window applies, and a lifetime of zero or less can never make expired credentials look fresh.
     if type(value) is not int or not 0 < value < expires:
-        raise ValueError("an issue time that is not before the expiry")
+        return None
     return value
 
 

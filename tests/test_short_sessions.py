@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import Recorder, Sandbox
 from test_obtain import detached, set_config
 
@@ -94,15 +95,20 @@ def test_an_entry_from_an_older_letme_still_works(catalogued: Sandbox, recorder:
     assert len(recorder.actions("AssumeRole")) == 1
 
 
-def test_an_impossible_issue_time_is_an_unreadable_entry(catalogued: Sandbox, recorder: Recorder) -> None:
+@pytest.mark.parametrize("issued", ["later", "0", '"soon"', "1.5"])
+def test_an_impossible_issue_time_never_makes_expired_credentials_fresh(catalogued: Sandbox, recorder: Recorder,
+                                                                        issued: str) -> None:
+    """`Issued` only narrows the window: one that is not before the expiry is ignored (the configured window
+    applies), so a lifetime of zero or less can never make expired credentials count as fresh."""
     assert detached(catalogued, "obtain", "example1", "--mfa-code", "123456").returncode == 0
     path = catalogued.home / CACHE / "example1.json"
     data = json.loads(path.read_text())
-    data["credentials"]["Issued"] = data["credentials"]["Expires"] + 10  # issued after it expires
+    data["credentials"]["Expires"] = int(time.time()) - 60  # expired a minute ago
+    data["credentials"]["Issued"] = data["credentials"]["Expires"] + 86400 if issued == "later" else json.loads(issued)
     path.write_text(json.dumps(data))
     result = detached(catalogued, "credential-process", "example1")
-    assert result.returncode == 0, result.stderr
-    assert "ignoring the unreadable credential cache" in result.stderr
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert json.loads(result.stdout)["Expiration"] > time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     assert len(recorder.actions("AssumeRole")) == 2
 
 
