@@ -135,6 +135,18 @@ def _in_foreground(fd: int) -> bool:
         return False
 
 
+def foreground_terminal() -> bool:
+    """Whether this process may ask on its terminal: it has one, and runs in its foreground."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        return _in_foreground(fd)
+    finally:
+        os.close(fd)
+
+
 def ask_tty(question: str, secret: bool = False) -> str:
     """Ask on the controlling terminal, never through stdin/stdout (both may be pipes), and only
     from the terminal's foreground: NotForeground otherwise, before anything is written."""

@@ -76,6 +76,27 @@ def pick(settings: Settings) -> str:
     return picker.pick(accounts, current=current if here and current else None)
 
 
+def account_or_default(args: argparse.Namespace, usage: str) -> tuple[Settings, str]:
+    """The settings and account name for `console`, `shell` and `exec`: the one named (args.account), else this
+    shell's (LETME_ACCOUNT, with a note), else the picker at a terminal, else one line saying it is missing.
+
+    LETME_ACCOUNT of another context than --context names is not taken: --context says where to look."""
+    if args.account is not None:
+        return _common.settings_for(args, args.account)
+    from letme_shell import naming
+
+    current = os.environ.get("LETME_ACCOUNT", "")
+    given = getattr(args, "context", None)
+    if naming.is_qualified_name(current) and given in (None, naming.split(current)[1] or config.DEFAULT_CONTEXT):
+        ui.info(f"no account named: using this shell's {current}")
+        return _common.settings_for(args, current, qualified=True)
+    if ui.foreground_terminal():
+        settings = _common.settings(args)
+        return settings, pick(settings)
+    raise LetmeError("no account given and none in use in this shell",
+                     f"name one: letme {usage}, or switch this shell with 'letme use ACCOUNT' first", ExitCode.USAGE)
+
+
 def ttl_text(seconds: int) -> str:
     if seconds <= 0:
         return "expired"
