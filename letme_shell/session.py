@@ -89,7 +89,7 @@ def credentials_for(settings: Settings, account: Account, mfa_code: str | None =
         return creds
     from letme_shell import sts
 
-    ask = codes or sts.terminal_code_source(_refresh_command(settings, account))
+    ask = codes or sts.terminal_code_source(_refresh_command(settings, account), settings)
     path = credentials.account_cache_file(settings.context, account.name)
     code, rejected, ended = mfa_code, 0, None
     # Each round asks at most one code; a round without a rejection needs no second one.

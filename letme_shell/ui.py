@@ -123,6 +123,10 @@ class NotForeground(NoTerminal):
     """There is a terminal, but this process runs in the background of it (`cmd &`, an SDK in a job)."""
 
 
+class NoAnswer(Exception):
+    """The terminal's input ended (Ctrl-D) before a line was entered."""
+
+
 def _in_foreground(fd: int) -> bool:
     """Whether this process's group is the terminal's foreground group. A background job that
     writes a question scribbles over the user's prompt line, and one that reads is stopped by
@@ -149,7 +153,8 @@ def foreground_terminal() -> bool:
 
 def ask_tty(question: str, secret: bool = False) -> str:
     """Ask on the controlling terminal, never through stdin/stdout (both may be pipes), and only
-    from the terminal's foreground: NotForeground otherwise, before anything is written."""
+    from the terminal's foreground: NotForeground otherwise, before anything is written. NoAnswer
+    when the input ends (Ctrl-D) before a line."""
     question = scrub(question)
     # Not open("/dev/tty", "r+"): a text-mode "r+" stream needs a seekable file, and a
     # terminal is not one, so that open fails on every real terminal.
@@ -169,10 +174,11 @@ def ask_tty(question: str, secret: bool = False) -> str:
         os.write(fd, question.encode("utf-8", "replace"))
         with os.fdopen(os.dup(fd), "rb", buffering=0) as tty:
             line = tty.readline()
+        if not line:
+            os.write(fd, b"\n")  # Ctrl-D leaves the prompt's line open: end it before any message
+            raise NoAnswer()
     except OSError:
         raise NoTerminal() from None
     finally:
         os.close(fd)
-    if not line:
-        raise NoTerminal()
     return line.decode("utf-8", "replace").strip()
