@@ -189,3 +189,17 @@ def test_shell_and_exec_default_to_the_current_account(name, open_shell):
     sh.sync()
     assert rc.read_text() == "4"
     assert seen.read_text() == "example2:process:example2:"
+
+
+# ---- completion of what is new: `status`, `shell --mode` -------------------------------------------------
+
+@pytest.mark.parametrize("name", SHELLS)
+def test_tab_completes_status_and_shell_mode(name, open_shell):
+    from tests.shells.test_completion_extra import tab
+
+    sh = open_shell(name)
+    if name == "zsh":
+        sh.run("bindkey -e")
+    assert tab(sh, "letme stat") == ["letme", "status"]
+    assert tab(sh, "letme status --ver") == ["letme", "status", "--verify"]
+    assert tab(sh, "letme shell example1 --mode prof") == ["letme", "shell", "example1", "--mode", "profile"]
