@@ -12,7 +12,7 @@ import os
 from collections import namedtuple
 from pathlib import Path
 
-from letme_shell import fsutil, paths, validate
+from letme_shell import fsutil, paths, trust, validate
 from letme_shell.errors import ConfigError
 
 # namedtuple, not dataclasses or typing.NamedTuple: this module is on every cached
@@ -165,7 +165,8 @@ def _load_toml(path: Path) -> dict[str, Any]:
     import json
 
     try:
-        with path.open("rb") as fh:
+        # trust.open_file: a FIFO or a device given as the config (LETME_CONFIG) is refused, never waited on.
+        with os.fdopen(trust.open_file(path), "rb") as fh:
             raw = fh.read()
             stamp = [str(path.absolute()), os.fstat(fh.fileno()).st_mtime_ns, len(raw)]
         try:
@@ -188,6 +189,10 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is a directory", "point LETME_CONFIG at a file") from None
     except PermissionError:
         raise ConfigError(f"cannot read config file {path}: permission denied") from None
+    except trust.UnsafePath:
+        raise ConfigError(f"config file {path} is not a regular file", "point LETME_CONFIG at a file") from None
+    except OSError as exc:  # /proc/self/mem, an I/O error
+        raise ConfigError(f"cannot read config file {path}: {(exc.strerror or type(exc).__name__).lower()}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
     except ValueError as exc:  # tomllib.TOMLDecodeError

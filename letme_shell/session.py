@@ -87,8 +87,10 @@ def credentials_for(settings: Settings, account: Account, mfa_code: str | None =
     """
     if not renew and (creds := cached(settings, account)) is not None:
         return creds
-    from letme_shell import sts
+    from letme_shell import aws, sts
 
+    # The source profile's own credentials first, with no lock held: a role source asks for its code here.
+    aws.prepare_source(settings)
     ask = codes or sts.terminal_code_source(_refresh_command(settings, account), settings)
     path = credentials.account_cache_file(settings.context, account.name)
     code, rejected, ended = mfa_code, 0, None

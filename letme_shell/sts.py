@@ -152,16 +152,7 @@ def mfa_session(settings: Settings, take: Callable[[str], str],
             return cached, True
         reason = ("your MFA session has ended; AWS needs a new code" if cached
                   else f"letme needs a code from {settings.mfa_arn}")
-        code = take(reason)
-        client = aws.client(settings, "sts")
-        try:
-            with aws.explained("getting an MFA session (sts:GetSessionToken)", settings):
-                response = _get_session_token(client, settings, code)
-        except AwsError as exc:
-            # Only a rejected code is worth another code; throttling or bad keys are not.
-            if aws.is_bad_mfa_code(exc):
-                raise CodeNeeded(REJECTED, rejected=True) from None
-            raise
+        response = _session_token(settings, take(reason), "getting an MFA session (sts:GetSessionToken)")
         session = _issued(response)
         credentials.write(path, fingerprint, session)
         return session, False
@@ -178,6 +169,19 @@ def _issued(response: Any) -> Credentials:
     """The credentials of an STS answer, their expiry in this machine's clock (see Credentials.from_sts)."""
     headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     return Credentials.from_sts(response["Credentials"], headers.get("date"))
+
+
+def _session_token(settings: Settings, code: str | None, what: str) -> Any:
+    """GetSessionToken with `code`; a rejected code is CodeNeeded: only that is worth another code
+    (throttling or bad keys are not)."""
+    client = aws.client(settings, "sts")
+    try:
+        with aws.explained(what, settings):
+            return _get_session_token(client, settings, code)
+    except AwsError as exc:
+        if aws.is_bad_mfa_code(exc):
+            raise CodeNeeded(REJECTED, rejected=True) from None
+        raise
 
 
 def _get_session_token(client: Any, settings: Settings, code: str | None) -> Any:
@@ -233,15 +237,7 @@ def obtain(settings: Settings, account: Account, code: str | None = None, ended:
         if first is not None:
             return first
         sent = take(f"letme needs a code from {settings.mfa_arn}") if settings.mfa_arn else None
-        client = aws.client(settings, "sts")
-        try:
-            with aws.explained("getting a session (sts:GetSessionToken)", settings):
-                response = _get_session_token(client, settings, sent)
-        except AwsError as exc:
-            if aws.is_bad_mfa_code(exc):
-                raise CodeNeeded(REJECTED, rejected=True) from None
-            raise
-        return _issued(response)
+        return _issued(_session_token(settings, sent, "getting a session (sts:GetSessionToken)"))
 
     if len(account.roles) > 1 and settings.session_duration > CHAINED_MAX:
         ui.info(f"hops 2..{len(account.roles)} last at most 1 hour (AWS caps chained roles), "

@@ -33,9 +33,11 @@ def letme_command() -> list[str]:
 
 
 def process_command(settings: Settings, account: str) -> str:
-    argv = [*letme_command(), "credential-process", account, "--context", settings.context]
-    if os.environ.get("LETME_CONFIG") or settings.path.name != "letme.toml":
-        argv += ["--config", str(settings.path)]
+    """The profile's credential_process: pinned to this config file (absolute: an SDK may start
+    anywhere, with other XDG variables, or from cron) and this context, and carrying the origin,
+    so `credential-process` refuses to answer for a config that now means another account."""
+    argv = [*letme_command(), "credential-process", account, "--context", settings.context,
+            "--config", os.path.abspath(settings.path), "--origin", settings.origin()]
     # botocore splits credential_process with POSIX shell rules.
     return shlex.join(argv)
 

@@ -32,7 +32,8 @@ _FIELD_NAMES = (r"(?:aws[_-]?)?secret[_-]?access[_-]?key|(?:aws[_-]?)?session[_-
 # Between a name and its value: a quote (plain, escaped, percent- or HTML-encoded), = : > or their encodings.
 _QUOTE = r"""(?:\\*["']|%2[27]|&quot;|&\#3[49];)"""
 _FIELD = (rf"(?P<keep>(?<![A-Za-z])(?i:{_FIELD_NAMES}){_QUOTE}?\s*(?:=|:|>|%3[AaDd])(?:\s|\+|%20|{_QUOTE})*)"
-          r"(?:[A-Za-z0-9/+=_-]|%2[BbFf]|%3[Dd])+")
+          # The value's characters, also as JSON escapes it (\/, \u002f), percent- or HTML-encoded.
+          r"(?:[A-Za-z0-9/+=_-]|%2[BbFf]|%3[Dd]|\\+/|\\+u00(?:2[BbFf]|3[Dd])|&\#(?:4[37]|61|x2[BbFf]|x3[Dd]);)+")
 # The federation request's Session parameter: the session JSON, percent-encoded.
 _SESSION_PARAM = r"(?<![A-Za-z0-9])Session=[^&\s'\"]+"
 # A bare run of base64 or base64url characters as long as a secret access key (40) or longer (tokens).

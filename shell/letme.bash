@@ -59,10 +59,10 @@ letme() {
     done
     case $__letme_sub in
         use | leave | back | refresh)
-            # --help prints text and --shell asks for code to read: neither is evaluated.
+            # --help and --version print text and --shell asks for code to read: none is evaluated.
             for __letme_arg in "$@"; do
                 case $__letme_arg in
-                    -h | --help | --shell | --shell=*)
+                    -h | --help | -v | --version | --shell | --shell=*)
                         command "$__letme_exe" "$@"
                         return
                         ;;
@@ -80,6 +80,10 @@ letme() {
 # exported) and evaluates its stdout if, and only if, it succeeded, with alias
 # expansion off (an alias named `export` or `unset` must not change it).
 __letme_eval() {
+    # `set -x` would print the evaluated code, keys and session token included: tracing stays
+    # off in here (`local -` gives the function its own options, put back on return).
+    local -
+    set +x
     local __letme_out __letme_rc __letme_had_aliases=0
     # \command: bash reads the text of $(...) again when it runs, with the user's aliases on.
     __letme_out=$(LETME_HOOK_SHELL=bash \command "$__letme_exe" "$@")
@@ -203,7 +207,8 @@ __letme_refresh_check() {
             </dev/null >/dev/null 2>&1 &)
         return 0
     fi
-    [[ $__letme_refresh_state == running && -e $file ]] || return 0
+    # A regular file of the user's only: a FIFO or a device someone planted there would hang `read`.
+    [[ $__letme_refresh_state == running && -f $file && -O $file ]] || return 0
     local result='' written=0 renewed=0
     read -r result written renewed <"$file" || true
     __letme_uint "$written" && __letme_uint "$renewed" || return 0

@@ -47,8 +47,8 @@ function letme --description 'switch this shell between AWS accounts'
         end
     end
     if builtin contains -- "$sub" use leave back refresh
-        # --help prints text and --shell asks for code to read: neither is sourced.
-        if not string match -q -r -- '^(-h|--help|--shell(=.*)?)$' $argv
+        # --help and --version print text and --shell asks for code to read: none is sourced.
+        if not string match -q -r -- '^(-h|--help|-v|--version|--shell(=.*)?)$' $argv
             __letme_eval $argv
             return
         end
@@ -66,6 +66,8 @@ end
 # output; a command substitution would not do: its stderr is the shell's, not the
 # function's, so `letme use x 2>file` would still print on the terminal.
 function __letme_eval
+    # fish_trace would print the sourced code, keys and session token included: off in here.
+    set -l fish_trace
     set -l out
     LETME_HOOK_SHELL=fish command $__letme_exe $argv | read -l -z out
     set -l rc $pipestatus[1]
@@ -201,7 +203,8 @@ function __letme_refresh_check --on-event fish_prompt
         builtin disown $last_pid 2>/dev/null
         return 0
     end
-    test "$__letme_refresh_state" = running; and test -e $file; or return 0
+    # A regular file of the user's only: a FIFO or a device someone planted there would hang `read`.
+    test "$__letme_refresh_state" = running; and test -f $file -a -O $file; or return 0
     read -l result written renewed <$file
     __letme_uint "$written"; and __letme_uint "$renewed"; or return 0
     test $written -ge $__letme_refresh_started; or return 0

@@ -35,7 +35,7 @@ function global:letme {
         $sub = "$arg"
         break
     }
-    $passThrough = @($args | Where-Object { "$_" -match '^(-h|--help|--shell(=.*)?)$' }).Count -gt 0
+    $passThrough = @($args | Where-Object { "$_" -match '^(-h|--help|-v|--version|--shell(=.*)?)$' }).Count -gt 0
     if ($sub -in @('use', 'leave', 'back', 'refresh') -and -not $passThrough) {
         $env:LETME_HOOK_SHELL = 'powershell'
         try {
@@ -152,7 +152,8 @@ function global:__letme_refresh_check {
         $script:__letme_refresh_started = $now
         return
     }
-    if ($script:__letme_refresh_state -ne 'running' -or -not (Test-Path -LiteralPath $file)) { return }
+    # A file, not a directory (-PathType Leaf). Unlike bash, zsh and fish, this does not yet tell a FIFO from a file.
+    if ($script:__letme_refresh_state -ne 'running' -or -not (Test-Path -LiteralPath $file -PathType Leaf)) { return }
     $parts = "$(Get-Content -LiteralPath $file -TotalCount 1 -ErrorAction SilentlyContinue)" -split ' '
     if ($parts.Count -lt 3) { return }
     $written = __letme_long $parts[1]

@@ -61,10 +61,10 @@ function letme {
     done
     case $__letme_sub in
         use | leave | back | refresh)
-            # --help prints text and --shell asks for code to read: neither is evaluated.
+            # --help and --version print text and --shell asks for code to read: none is evaluated.
             for __letme_arg in "$@"; do
                 case $__letme_arg in
-                    -h | --help | --shell | --shell=*)
+                    -h | --help | -v | --version | --shell | --shell=*)
                         \command "$__letme_exe" "$@"
                         \builtin return
                         ;;
@@ -83,7 +83,9 @@ function letme {
 # expansion off (an alias named `export` or `unset` must not change it).
 __letme_eval() {
     \builtin emulate -L zsh
-    \builtin setopt no_aliases
+    # xtrace would print the evaluated code, keys and session token included (emulate -L makes
+    # these local, so the user's own options come back on return).
+    \builtin setopt no_aliases no_xtrace
     \builtin local __letme_out __letme_rc
     __letme_out=$(LETME_HOOK_SHELL=zsh \command "$__letme_exe" "$@")
     __letme_rc=$?
@@ -224,7 +226,8 @@ __letme_refresh_check() {
             </dev/null >/dev/null 2>&1 &!
         \builtin return 0
     fi
-    [[ $__letme_refresh_state == running && -e $file ]] || \builtin return 0
+    # A regular file of the user's only: a FIFO or a device someone planted there would hang `read`.
+    [[ $__letme_refresh_state == running && -f $file && -O $file ]] || \builtin return 0
     \builtin local result='' written=0 renewed=0
     \builtin read -r result written renewed <"$file"
     __letme_uint $written && __letme_uint $renewed || \builtin return 0
