@@ -111,6 +111,9 @@ def check_reachable(settings: Settings) -> None:
     timeout = min(aws.CONNECT_TIMEOUT, aws.timeout_seconds(settings))
     try:
         with aws.Deadline(f"reaching {what}", settings):
+            # The name first, in a thread the deadline can interrupt (getaddrinfo blocks in C, out of SIGALRM's
+            # reach), as before every AWS request; then the connect itself, bounded by `timeout` and the timer.
+            aws._resolve_within_deadline(target.hostname or "")
             socket.create_connection((target.hostname or "", port), timeout=timeout).close()
     except OSError as exc:
         reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__)

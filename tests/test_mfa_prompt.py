@@ -133,3 +133,25 @@ def test_the_check_goes_to_the_proxy_when_there_is_one(catalogued: Sandbox, tmp_
     output = child.before
     child.close(force=True)
     assert f"cannot reach the proxy {dead}" in output
+
+
+# ---- the source profile's own prompt (a role with mfa_serial), which letme also asks ---------------------
+
+def test_a_role_source_profiles_prompt_takes_spaced_codes_and_ctrl_d(catalogued: Sandbox, recorder: Recorder) -> None:
+    from test_adversarial_mfa import role_source
+
+    role_source(catalogued)
+    recorder.reset()
+    child = spawn(catalogued, "credential-process", "example1")
+    child.expect("Enter MFA code for ")
+    child.sendeof()
+    status, output = finish(child)
+    assert status == 1, output
+    assert "no MFA code was entered" in output and "unexpected" not in output
+    child = spawn(catalogued, "credential-process", "example1")
+    child.expect("Enter MFA code for ")
+    child.sendline("246 810")
+    status, output = finish(child)
+    assert status == 0, output
+    hub = [form for form in recorder.actions("AssumeRole") if form["RoleArn"].endswith(":role/letme-hub")]
+    assert [form["TokenCode"] for form in hub] == ["246810"]
