@@ -92,7 +92,8 @@ def prepare_source(settings: Settings) -> None:
     key = (settings.aws_source_profile, settings.aws_source_profile_region)
     if key in _PREPARED:
         return
-    session = source_session(settings)
+    with _aws_files_read():
+        session = source_session(settings)
     provider = session._session.get_component("credential_provider").get_provider("assume-role")
     if provider is not None and hasattr(provider, "_prompter"):  # botocore's AssumeRoleProvider(prompter=getpass)
         provider._prompter = _ask_for_source_code
@@ -123,17 +124,23 @@ def _ask_for_source_code(prompt: str) -> str:
                               "run the command in a terminal") from None
 
 
-def client(settings: Settings, service: str, session: Any = None, credentials: Any = None,
-           region: str | None = None) -> Any:
+@contextlib.contextmanager
+def _aws_files_read() -> Iterator[None]:
+    """botocore reads both AWS files to build the source session: a broken one is one line, the user's to fix."""
     import botocore.exceptions
 
     try:
-        return _client(settings, service, session, credentials, region)
+        yield
     except botocore.exceptions.ConfigParseError as exc:
-        # botocore reads both AWS files to build the source session; a broken one is the user's to fix.
         path = exc.kwargs.get("path", "an AWS config file")
         raise LetmeError(f"{path} is not a valid INI file (the AWS SDKs cannot read it either)",
                          "fix the file so the AWS CLI can read it, then try again") from None
+
+
+def client(settings: Settings, service: str, session: Any = None, credentials: Any = None,
+           region: str | None = None) -> Any:
+    with _aws_files_read():
+        return _client(settings, service, session, credentials, region)
 
 
 def checked_endpoint(settings: Settings, endpoint: str) -> str:

@@ -158,28 +158,13 @@ def _parsed_cache() -> Path:
     return paths.cache_dir() / "config-parsed.json"
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
-    """The parsed file. A valid parse is remembered as JSON keyed by path, size and
-    mtime: tomllib (and the typing module it imports) would be ~8 ms of every cached
-    `use`, while reading the JSON is well under one."""
-    import json
-
+def _read_config(path: Path) -> tuple[bytes, list[Any]]:
+    """The config file's bytes and its stamp (path, mtime, size), or one ConfigError line."""
     try:
         # trust.open_file: a FIFO or a device given as the config (LETME_CONFIG) is refused, never waited on.
         with os.fdopen(trust.open_file(path), "rb") as fh:
             raw = fh.read()
-            stamp = [str(path.absolute()), os.fstat(fh.fileno()).st_mtime_ns, len(raw)]
-        try:
-            remembered = json.loads(fsutil.read_bytes(_parsed_cache()) or b"{}")
-            if remembered.get("stamp") == stamp and isinstance(remembered.get("data"), dict):
-                return remembered["data"]
-        except (OSError, ValueError, AttributeError):
-            pass
-        import tomllib
-
-        data = tomllib.loads(raw.decode("utf-8"))
-        _remember(stamp, data)
-        return data
+            return raw, [str(path.absolute()), os.fstat(fh.fileno()).st_mtime_ns, len(raw)]
     except FileNotFoundError:
         raise ConfigError(
             f"no config file at {path}",
@@ -193,10 +178,32 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not a regular file", "point LETME_CONFIG at a file") from None
     except OSError as exc:  # /proc/self/mem, an I/O error
         raise ConfigError(f"cannot read config file {path}: {(exc.strerror or type(exc).__name__).lower()}") from None
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    """The parsed file. A valid parse is remembered as JSON keyed by path, size and
+    mtime: tomllib (and the typing module it imports) would be ~8 ms of every cached
+    `use`, while reading the JSON is well under one."""
+    import json
+
+    raw, stamp = _read_config(path)
+    try:
+        # An untrusted cache directory is refused here (trust.UnsafePath), not taken for a bad config.
+        remembered = json.loads(fsutil.read_bytes(_parsed_cache()) or b"{}")
+        if remembered.get("stamp") == stamp and isinstance(remembered.get("data"), dict):
+            return remembered["data"]
+    except (ValueError, AttributeError):
+        pass
+    try:
+        import tomllib
+
+        data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    _remember(stamp, data)
+    return data
 
 
 def _remember(stamp: list[Any], data: dict[str, Any]) -> None:
