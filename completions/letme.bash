@@ -119,7 +119,7 @@ __letme_flags() {
         leave) __letme_flag_list="$common --shell" ;;
         back) __letme_flag_list="$common --mfa-code --shell" ;;
         status) __letme_flag_list="$common --verify --json" ;;
-        shell) __letme_flag_list="$common --mode --region --mfa-code" ;;
+        shell) __letme_flag_list="$common --mode --region --mfa-code --force" ;;
         exec) __letme_flag_list="$common --region --mfa-code --shell" ;;
         refresh) __letme_flag_list="$common --mfa-code --background --apply --no-prompt --shell" ;;
         obtain | ob) __letme_flag_list="$common --mfa-code --renew --region --force --credential-process" ;;

@@ -159,7 +159,7 @@ complete -c letme -s h -l help -d 'show help'
 complete -c letme -n '__letme_subcommand_is use shell' -l mode -x -k -a 'process profile env' -d 'how credentials reach the shell'
 complete -c letme -n '__letme_subcommand_is use obtain ob shell exec console' -l region -x -k -a '(__letme_complete_regions)' -d region
 complete -c letme -n '__letme_subcommand_is use back shell exec refresh obtain ob credential-process console' -l mfa-code -x -d 'MFA code'
-complete -c letme -n '__letme_subcommand_is use obtain ob' -l force -d 'replace a profile letme did not write'
+complete -c letme -n '__letme_subcommand_is use obtain ob shell' -l force -d 'replace a profile letme did not write'
 complete -c letme -n '__letme_subcommand_is remove rm' -l force -d 'remove a profile letme did not write'
 complete -c letme -n '__letme_subcommand_is use leave back exec refresh' -l shell -x -a 'bash zsh fish powershell'
 complete -c letme -n '__letme_subcommand_is refresh' -l background -d 'renew silently (the hook)'

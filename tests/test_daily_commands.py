@@ -187,3 +187,22 @@ def test_status_verify_against_a_missing_endpoint_is_one_answer_within_the_deadl
     data = json.loads(result.stdout)
     assert data["verify"]["arn"] is None and data["verify"]["error"]
     assert "Traceback" not in result.stderr
+
+
+# ---- item 8: letme shell --mode ---------------------------------------------------------------------------
+
+def test_shell_mode_profile_writes_the_profile_and_respects_foreign_ones(catalogued: Sandbox) -> None:
+    env = {"SHELL": "/bin/sh"}
+    script = 'printf "%s:%s:%s\\n" "$AWS_PROFILE" "$LETME_MODE" "${AWS_ACCESS_KEY_ID-none}"; exit 6\n'
+    done = catalogued.run("shell", "example1", "--mode", "profile", "--mfa-code", "123456", input=script, env=env)
+    assert done.returncode == 6, done.stderr
+    assert done.stdout.strip() == "example1:profile:none"
+    assert "[example1]" in catalogued.credentials_file.read_text()
+    # A profile of that name that letme did not write is refused, and replaced only with --force.
+    text = catalogued.credentials_file.read_text().replace("manager = letme", "manager = someone-else")
+    catalogued.credentials_file.write_text(text)
+    refused = catalogued.run("shell", "example1", "--mode", "profile", input=script, env=env)
+    assert refused.returncode == 1 and "--force" in refused.stderr and refused.stdout == ""
+    forced = catalogued.run("shell", "example1", "--mode", "profile", "--force", input=script, env=env)
+    assert forced.returncode == 6, forced.stderr
+    assert "manager = letme" in catalogued.credentials_file.read_text()

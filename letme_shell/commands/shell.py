@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how the shell gets the credentials (default: env, the keys themselves)")
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
     _common.add_mfa(parser)
+    parser.add_argument("--force", action="store_true",
+                        help="with --mode process or profile: replace a profile of that name letme did not write")
 
 
 def child_environment(change: EnvChange) -> dict[str, str]:
@@ -43,14 +45,14 @@ def child_environment(change: EnvChange) -> dict[str, str]:
 
 
 def env_mode_change(args: argparse.Namespace, previous: str | None, usage: str = "shell ACCOUNT",
-                    mode: str = "env") -> EnvChange:
+                    mode: str = "env", force: bool = False) -> EnvChange:
     """The child's environment change: the named account, else this shell's (or the picker); `mode` env
     by default, or process/profile with the profile written (never over one letme did not write)."""
     settings, name = use.account_or_default(args, usage)
     account = session.resolve(settings, name)
     region = switch.pick_region(settings, account, args.region)  # a bad --region fails before any MFA prompt
     creds = session.credentials_for(settings, account, args.mfa_code)
-    switch.sync_files(switch.profile_for(settings, account, mode, region, creds), force=False)
+    switch.sync_files(switch.profile_for(settings, account, mode, region, creds), force)
     _, previous_mode, previous_region = use.previous_state()
     return switch.env_change(settings, account, mode, region, creds, previous, previous_mode, previous_region)
 
@@ -63,7 +65,7 @@ def current_depth() -> int:
 def run(args: argparse.Namespace) -> int:
     depth = current_depth()
     current = os.environ.get("LETME_ACCOUNT")
-    change = env_mode_change(args, current, mode=args.mode or "env")
+    change = env_mode_change(args, current, mode=args.mode or "env", force=args.force)
     name = change["LETME_ACCOUNT"] or "?"
     env = child_environment(change)
     env[DEPTH_VAR] = str(depth + 1)
