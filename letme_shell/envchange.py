@@ -74,12 +74,12 @@ def remember(change: EnvChange, account: str, mode: str | None, region: str | No
     from letme_shell import validate
 
     change.set(PREVIOUS, account)
-    if mode in MODES:
-        change.set(PREVIOUS_MODE, mode)  # type: ignore[arg-type]
+    if mode is not None and mode in MODES:
+        change.set(PREVIOUS_MODE, mode)
     else:
         change.unset(PREVIOUS_MODE)
-    if validate.is_region(region):
-        change.set(PREVIOUS_REGION, region)  # type: ignore[arg-type]
+    if region is not None and validate.is_region(region):
+        change.set(PREVIOUS_REGION, region)
     else:
         change.unset(PREVIOUS_REGION)
 
