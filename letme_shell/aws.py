@@ -110,7 +110,12 @@ def _ask_for_source_code(prompt: str) -> str:
 
     with Deadline.paused():
         try:
-            return ui.ask_tty(prompt)
+            typed = ui.ask_tty(prompt)
+            # `123 456` and `123-456` as apps show codes, as at letme's own prompt (sts.terminal_code_source).
+            return validate.mfa_code(typed) or typed
+        except ui.NoAnswer:
+            raise LetmeError("no MFA code was entered for the source profile (the input ended)",
+                             "run the command again and type the code your MFA device shows") from None
         except ui.NotForeground:
             raise MfaRequired("the source profile needs an MFA code, and this letme runs in the background of its "
                               "terminal, where it may not ask", "run the command in the foreground") from None

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 DEFAULT_CONTEXT = "general"
 USE_MODES = ("process", "profile", "env")
+# AWS caps the sessions of chained roles (hops 2..N) at one hour, whatever DurationSeconds asks.
+CHAINED_MAX = 3600
+# Credentials.window: the refresh window is at most a third of the credentials' lifetime.
+WINDOW_SHARE = 3
 
 
 class Key(namedtuple("Key", "name type default required help example", defaults=(None,))):
@@ -126,6 +130,32 @@ class Settings:
         table is the same catalog); credentials still record it (session._fingerprint)."""
         return (f"context={self.context} table={self.dynamodb_table} region={self.aws_source_profile_region} "
                 f"profile={self.aws_source_profile}")
+
+
+def window_warnings(settings: Settings) -> list[str]:
+    """Why the configured refresh_window cannot work as written for some credentials, one line each.
+
+    letme never uses more than a third of a lifetime as the window (credentials.Credentials.window), so
+    these are notes on what it does instead, for `config validate`: not errors."""
+    window = settings.refresh_window
+    # (what lasts that long, its lifetime, what letme renews)
+    lifetimes = [(f"session_duration = {settings.session_duration}", settings.session_duration, "them")]
+    if settings.session_duration > CHAINED_MAX:
+        lifetimes.append((f"the {CHAINED_MAX} s that chained roles last (AWS caps hops 2..N at one hour)",
+                          CHAINED_MAX, "those"))
+    if settings.mfa_arn and settings.mfa_session:
+        lifetimes.append((f"mfa_session_duration = {settings.mfa_session_duration}", settings.mfa_session_duration,
+                          "the MFA session (a new code)"))
+    found = []
+    for what, lifetime, renewed in lifetimes:
+        share = lifetime // WINDOW_SHARE
+        if window <= share:
+            continue
+        problem = (f"is not shorter than {what}: credentials would never count as fresh" if window >= lifetime
+                   else f"is more than a third of {what}")
+        found.append(f"[{settings.context}] refresh_window = {window} {problem}. letme renews {renewed} in the "
+                     f"last {share} s instead; set refresh_window = {share} or less")
+    return found
 
 
 def _parsed_cache() -> Path:

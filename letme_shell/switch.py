@@ -17,11 +17,11 @@ import os
 import shlex
 import sys
 
-from letme_shell import awsfiles, naming, validate
+from letme_shell import awsfiles, envchange, naming, validate
 from letme_shell.catalog import Account
 from letme_shell.config import Settings
 from letme_shell.credentials import Credentials
-from letme_shell.envchange import MANAGED, PREVIOUS, EnvChange
+from letme_shell.envchange import MANAGED, EnvChange
 from letme_shell.errors import LetmeError
 
 
@@ -73,7 +73,9 @@ def sync_files(profile: awsfiles.Profile | None, force: bool) -> None:
 
 
 def env_change(settings: Settings, account: Account, mode: str, region: str, creds: Credentials,
-               previous: str | None) -> EnvChange:
+               previous: str | None, previous_mode: str | None = None, previous_region: str | None = None
+               ) -> EnvChange:
+    """`previous` (LETME_ACCOUNT before this switch), with its mode and region, is where `letme back` goes."""
     change = EnvChange({name: None for name in MANAGED})
     # The profile name and what the prompt shows: `example1` in [general], `example1@b` in context b.
     name = naming.qualified(account.name, settings.context)
@@ -91,10 +93,11 @@ def env_change(settings: Settings, account: Account, mode: str, region: str, cre
     change.set("LETME_ACTIVE_CONTEXT", settings.context)
     change.set("LETME_MODE", mode)
     change.set("LETME_EXPIRES", str(creds.expires))
-    # In process mode the SDK renews; the hook only has to follow the cache.
-    change.set("LETME_REFRESH_AT", str(creds.expires - settings.refresh_window))
+    # In process mode the SDK renews; the hook only has to follow the cache. The window is never more than a
+    # share of the credentials' lifetime (Credentials.window), or short sessions would be renewed at once.
+    change.set("LETME_REFRESH_AT", str(creds.refresh_at(settings.refresh_window)))
     if set(account.tags) & set(settings.production_tags):
         change.set("LETME_PROD", "1")
     if previous and previous != name:
-        change.set(PREVIOUS, previous)
+        envchange.remember(change, previous, previous_mode, previous_region)
     return change

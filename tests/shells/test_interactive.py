@@ -134,6 +134,8 @@ def _age_cache(home: Path, account: str, seconds_left: int) -> None:
     path = home / ".cache" / "letme" / "credentials" / "general" / f"{account}.json"
     data = json.loads(path.read_text())
     data["credentials"]["Expires"] = int(time.time()) + seconds_left
+    # Aged as one-hour credentials are: issued an hour before they expire (the window depends on the lifetime).
+    data["credentials"]["Issued"] = data["credentials"]["Expires"] - 3600
     path.write_text(json.dumps(data))
 
 
