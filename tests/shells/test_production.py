@@ -191,3 +191,14 @@ def test_pexpect_is_a_real_terminal():
     child = pexpect.spawn("sh", ["-c", "test -r /dev/tty && test -t 0 && echo has-tty"], encoding="utf-8")
     child.expect("has-tty")
     child.close()
+
+
+@pytest.mark.parametrize("how", [("back",), ("use", "-")])
+def test_going_back_into_production_asks_as_use_does(confirming, how):
+    env = {**confirming.env, "LETME_ACCOUNT": "example1", "LETME_PREVIOUS": "prod-eu", "LETME_MODE": "env"}
+    refused = _detached(env, LETME, *how, "--shell", "bash", "--mfa-code", "123456")
+    assert refused.returncode == 2 and refused.stdout == "", refused.stderr
+    assert "prod-eu is a production account" in refused.stderr and "--yes" in refused.stderr
+    allowed = _detached(env, LETME, *how, "--shell", "bash", "--mfa-code", "123456", "--yes")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "export LETME_ACCOUNT='prod-eu';" in allowed.stdout
