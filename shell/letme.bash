@@ -240,7 +240,8 @@ __letme_stale() {
 # arithmetic on two numbers the prompt function checked (no process, no DEBUG trap,
 # so bash-preexec's keeps working): element 1, one line naming `letme refresh`, once
 # SECONDS has reached the expiry (measured on bash's SECONDS clock, set at the last
-# prompt).
+# prompt). It holds the expiry plus one, so that 0 means "no account" even when the
+# expiry is the shell's first second (SECONDS 0).
 __letme_expired_at=0
 __letme_expired_line=('' '')
 __letme_expiry() {
@@ -250,7 +251,7 @@ __letme_expiry() {
         return 0
     fi
     __letme_name "$account" || account='?'
-    __letme_expired_at=$((SECONDS + expires - now))
+    __letme_expired_at=$((SECONDS + expires - now + 1))
     if ((__letme_expired_at < 1)); then
         __letme_expired_at=1
     fi
@@ -266,7 +267,7 @@ __letme_install_prompt() {
     fi
     # shellcheck disable=SC2016
     if [[ ${PS0-} != *'${__letme_expired_line['* ]]; then
-        PS0='${LETME_ACCOUNT:+${__letme_expired_line[__letme_expired_at && SECONDS >= __letme_expired_at]}}'${PS0-}
+        PS0='${LETME_ACCOUNT:+${__letme_expired_line[__letme_expired_at && SECONDS + 1 >= __letme_expired_at]}}'${PS0-}
     fi
 }
 

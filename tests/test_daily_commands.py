@@ -134,7 +134,7 @@ def test_list_with_a_filter_says_how_many_of_how_many(catalogued: Sandbox) -> No
     result = catalogued.run("list", "ex")
     assert result.returncode == 0
     assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == ["example1", "example2"]
-    assert re.match(r"letme: 2 of 60 accounts in context 'general', cached \d+s ago", result.stderr), result.stderr
+    assert re.match(r"letme: 2 of 60 accounts in context 'general', cached \d+[smhd] ago", result.stderr), result.stderr
     everything = catalogued.run("list")
     assert re.match(r"letme: 60 accounts in context 'general'", everything.stderr), everything.stderr
 

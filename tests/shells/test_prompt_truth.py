@@ -384,6 +384,16 @@ def test_one_line_before_a_command_runs_on_expired_credentials(name, start):
     assert EXPIRED_LINE not in sh.run("true")
 
 
+def test_bash_expiry_line_in_the_shells_first_second(start):
+    """bash's SECONDS is 0 during a shell's first second: expired credentials still get their line
+    (a `letme shell` on expired credentials, or a fast typist)."""
+    sh = start("bash")
+    at = int(time.time()) - 5
+    printed = sh.run(f"SECONDS=0; export LETME_ACCOUNT=example1 LETME_EXPIRES={at}; true")
+    printed += sh.run("true")  # typed well within a second of the prompt
+    assert printed.count(EXPIRED_LINE) == 1, printed
+
+
 @pytest.mark.parametrize("name", ["zsh", "fish"])
 def test_no_expiry_line_before_letme_itself(name, start):
     sh = start(name)
