@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-from letme_shell import config, session, switch, ui
+from letme_shell import config, history, session, switch, ui
 from letme_shell.commands import _common
 from letme_shell.config import Settings
 from letme_shell.envchange import EnvChange
@@ -63,15 +63,12 @@ def target_shell(args: argparse.Namespace, command: str) -> Shell:
 
 
 def pick(settings: Settings) -> str:
-    from letme_shell import catalog, naming, picker
+    from letme_shell import naming, picker
 
-    accounts = catalog.load_all(settings)
-    if not accounts:
-        raise LetmeError(f"no cached accounts in context '{settings.context}'", "run 'letme init' first")
     # The account this shell uses, when it is one of this context's.
     current, context = naming.split(os.environ.get("LETME_ACCOUNT", ""))
     here = (context or config.DEFAULT_CONTEXT) == settings.context
-    return picker.pick(accounts, current=current if here and current else None)
+    return picker.pick(settings, current=current if here and current else None)
 
 
 def ttl_text(seconds: int) -> str:
@@ -116,4 +113,5 @@ def run(args: argparse.Namespace) -> int:
     change = change_for(settings, name, args.mode, args.region, args.mfa_code, args.force,
                         previous=os.environ.get("LETME_ACCOUNT"))
     emit(shell, change)
+    history.remember(change)  # the picker and TAB offer recent accounts first
     return 0
