@@ -126,14 +126,16 @@ __letme_accounts() {
     if command -v awk >/dev/null 2>&1; then
         # $(...), not mapfile < <(...): bash reads a pipe one byte per system call, which made
         # 10,000 names cost ~100 ms. Names hold no space or glob character; each line is one
-        # word, and globbing is off meanwhile (put back as it was). \command: bash reads the text
-        # of $(...) again when it runs, with the user's aliases on.
+        # word, and globbing is off meanwhile (put back as it was). `\builtin exec`: bash reads
+        # the text of $(...) again when it runs, with the user's aliases on, and exec (neither an
+        # alias nor a function) makes awk the one process started: with the redirection, bash
+        # would otherwise fork once more.
         local IFS=$'\n' had_noglob=0
         [[ $- == *f* ]] && had_noglob=1
         set -f
         # shellcheck disable=SC2207 # split on newlines only, no globbing: see above
         COMPREPLY=($(__letme_word=$word __letme_names=$__letme_dir/names __letme_recent=$recent \
-            __letme_prod=$prod \command awk "$__letme_rank_awk" 2>/dev/null))
+            __letme_prod=$prod \builtin exec awk "$__letme_rank_awk" 2>/dev/null))
         ((had_noglob)) || set +f
         return 0
     fi
