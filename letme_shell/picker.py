@@ -176,7 +176,7 @@ class _View:
         self.top = 0
 
 
-def _application(entries: _Entries, current: str | None, recent: Sequence[str], input: Any, output: Any) -> Any:
+def _application(entries: _Entries, current: str | None, recent: Sequence[str], keyboard: Any, screen: Any) -> Any:
     """The prompt_toolkit Application of the picker (its result: the picked name, or None when cancelled)."""
     from prompt_toolkit.application import Application, get_app
     from prompt_toolkit.buffer import Buffer
@@ -278,6 +278,6 @@ def _application(entries: _Entries, current: str | None, recent: Sequence[str], 
         Window(FormattedTextControl(footer), height=1),  # type: ignore[arg-type]
     ]), focused_element=query)
     app: Application[str | None] = Application(
-        layout=layout, key_bindings=keys, full_screen=False, erase_when_done=True, input=input, output=output)
+        layout=layout, key_bindings=keys, full_screen=False, erase_when_done=True, input=keyboard, output=screen)
     app.ttimeoutlen = ESCAPE_TIMEOUT
     return app

@@ -260,6 +260,11 @@ def test_tab_after_exec_dashdash_completes_a_command_then_its_arguments(name, op
         "letme", "exec", "example1", "--region", "eu-west-1", "--", "letmetestcmd-xyz"]
     # Before `--`, account names as ever.
     assert tab(sh, "letme exec xmple1") == ["letme", "exec", "example1"]
+    if name == "bash":
+        # With bash-completion loaded, its _command_offset completes the command line (CMD's own completion),
+        # from the word after `--`: a stand-in shows that it is called, and with which offset.
+        sh.run("_command_offset() { COMPREPLY=(\"offset-$1\"); }")
+        assert tab(sh, "letme exec example1 -- letmetestcmd-x") == [*words, "offset-4"]
 
 
 def test_fish_describes_each_mode_on_its_own(catalogued):
