@@ -16,15 +16,17 @@ rule is written down once, in letme_shell/history.py, and `order` applies it.
 
 Speed: prompt_toolkit's import is most of the time to open. What is letme's own
 is kept small: the catalog is not parsed into 10,000 Accounts before the first
-draw (`_Entries` takes each name from the start of its cache line, parses only
-the tags of tagged lines and only the rows it shows), and the objects made
-before the first draw are frozen out of the garbage collector's scans.
+draw (`_Entries` takes each name from the start of its cache line, looks for
+production tags without parsing, and parses only the rows it shows), and the
+objects made before the first draw are frozen out of the garbage collector's
+scans.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -71,22 +73,27 @@ def order(query: str, found: Sequence[str], recent: Sequence[str], production: C
 class _Entries:
     """The cached catalog as the picker needs it: every name, which are production, and rows parsed on demand.
 
-    Each line of accounts.jsonl starts with `{"name":"NAME",` (catalog.write_cache writes the name
-    first); a name is taken from there and checked like any catalog name, and a line that does not
-    look like that is parsed whole. Only lines with tags are parsed for them.
+    catalog.write_cache writes each account as `{"name":"NAME",…,"tags":[…]}`: the name first (the
+    cache lookup relies on it too) and the tags last (Account.to_json). The name is taken from the
+    start of its line with the catalog's own name pattern (a line of another shape is parsed whole),
+    and a production tag is found in the rest of the line as a whole JSON string between `[` or `,`
+    and `,` or `]` (inside a string, a quote is always escaped). A row is parsed when it is shown.
     """
 
     def __init__(self, lines: Sequence[bytes], production_tags: Collection[str]):
         self.lines: dict[str, bytes] = {}
         self.production: set[str] = set()
         self._accounts: dict[str, Account] = {}
-        wanted = set(production_tags)
+        # The tags as they appear in the cache (json.dumps with ensure_ascii, as write_cache writes them).
+        needles = [json.dumps(tag).encode() for tag in dict.fromkeys(production_tags)]
         for line in lines:
-            name = _name_of(line)
+            found = _LINE.match(line)
+            name = found.group(1).decode() if found else _name_of(line)
             if name is None or name in self.lines:
                 continue
             self.lines[name] = line
-            if wanted and b'"tags":[' in line and b'"tags":[]' not in line and wanted.intersection(_tags_of(line)):
+            at = line.find(b'"tags":[')
+            if needles and at >= 0 and line[at + 8 : at + 9] != b"]" and _tagged(line[at + 7 :], needles):
                 self.production.add(name)
         self.names = list(self.lines)
 
@@ -103,27 +110,28 @@ class _Entries:
         return account
 
 
+_LINE = re.compile(rb'\{"name":"(' + validate.ACCOUNT_NAME.pattern.encode() + rb')",')
+
+
 def _name_of(line: bytes) -> str | None:
-    if line.startswith(b'{"name":"'):
-        name: object = line[9 : line.find(b'"', 9)].decode("ascii", "replace")
-    else:
-        try:
-            name = json.loads(line).get("name")
-        except (ValueError, AttributeError):
-            return None
-    return name if validate.is_account_name(name) else None  # type: ignore[return-value]
-
-
-def _tags_of(line: bytes) -> list[str]:
-    start = line.find(b'"tags":[') + 7
     try:
-        tags = json.loads(line[start : line.find(b"]", start) + 1])
-    except ValueError:  # a "]" inside a tag: read the whole line
-        try:
-            tags = json.loads(line).get("tags")
-        except (ValueError, AttributeError):
-            return []
-    return [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else []
+        name = json.loads(line).get("name")
+    except (ValueError, AttributeError):
+        return None
+    return name if validate.is_account_name(name) else None  # type: ignore[no-any-return]
+
+
+def _tagged(tags: bytes, needles: Sequence[bytes]) -> bool:
+    """Whether the JSON array at the start of `tags` (and what follows it on the line) holds one of the
+    `needles` (JSON strings) as an element of its own."""
+    for needle in needles:
+        start = 0
+        while (at := tags.find(needle, start)) > 0:
+            end = at + len(needle)
+            if tags[at - 1 : at] in (b"[", b",") and tags[end : end + 1] in (b",", b"]"):
+                return True
+            start = at + 1
+    return False
 
 
 def pick(settings: Settings, current: str | None = None) -> str:

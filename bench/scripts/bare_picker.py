@@ -1,10 +1,11 @@
 """The floor of the picker's open time: prompt_toolkit alone, with the picker's layout and keys (no letme).
 
 The same three windows as letme_shell/picker.py (a query line with its prompt, 12 rows, the footer), the
-same Esc and Ctrl-C bindings and escape timeout, on the terminal; exits 130 on Esc or Ctrl-C. What letme's
+same Esc and Ctrl-C bindings, escape timeout and gc.freeze(), on the terminal; exits 130 on Esc or Ctrl-C. What letme's
 picker takes beyond this is letme's own: the CLI, the config, reading the catalog and the history, ranking.
 """
 
+import gc
 import sys
 
 from prompt_toolkit.application import Application
@@ -33,5 +34,6 @@ app: Application[None] = Application(
     ]), focused_element=query),
     key_bindings=keys, full_screen=False, erase_when_done=True)
 app.ttimeoutlen = 0.02
+gc.freeze()  # as the picker does before it runs
 app.run()
 sys.exit(130)

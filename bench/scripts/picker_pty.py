@@ -1,12 +1,16 @@
-"""Time a picker in a pseudo-terminal, as a person at a terminal meets it (for bench/run.py).
+"""Time pickers in a pseudo-terminal, as a person at a terminal meets them (for bench/run.py).
 
-Usage: python picker_pty.py RUNS KEY ARGV...   (KEY: esc or ctrl-c)
+Usage: python picker_pty.py RUNS < SPEC.json, where SPEC is a list of {"argv": [...], "env": {...},
+"key": "esc" | "ctrl-c"}.
 
-Starts ARGV RUNS times (one more first, not counted) on a new pty of 40×120 and prints one JSON line:
-{"open": [...], "close": [...]} in seconds: from starting the process to the footer ("Esc cancels")
-on the terminal, and from pressing KEY (0.2 s after the footer) to the process's exit. The pty answers
-cursor-position requests (ESC [6n) at once, as a terminal emulator does: prompt_toolkit asks for one when
-it starts and, unanswered, waits up to a second for it at exit.
+Each command is started RUNS times (one more first, not counted), the commands taking turns, so that a
+machine whose load changes during the run weighs on all of them alike. Each start gets a new pty of
+40×120. Prints one JSON list, in SPEC's order, of {"open": [...], "close": [...]} in seconds: from
+starting the process to the footer ("Esc cancels") on the terminal, and from pressing the key (0.2 s
+after the footer) to the process's exit, and the CPU time the process used in all (user and system; less
+sensitive than wall time to other load on the machine). The pty answers cursor-position requests (ESC [6n) at once, as a
+terminal emulator does: prompt_toolkit asks for one when it starts and, unanswered, waits up to a second
+for it at exit.
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ KEYS = {"esc": b"\x1b", "ctrl-c": b"\x03"}
 FOOTER = b"Esc cancels"
 
 
-def once(argv: list[str], key: bytes) -> tuple[float, float]:
+def once(argv: list[str], env: dict[str, str], key: bytes) -> tuple[float, float, float]:
     started = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:
-        os.execvp(argv[0], argv)
+        os.execvpe(argv[0], argv, env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
     seen, opened, pressed = b"", 0.0, 0.0
     while True:
@@ -52,21 +56,28 @@ def once(argv: list[str], key: bytes) -> tuple[float, float]:
             time.sleep(0.2)
             pressed = time.perf_counter()
             os.write(fd, key)
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     closed = time.perf_counter() - pressed
     os.close(fd)
     if not opened:
         raise SystemExit(f"picker_pty: the footer never appeared; the terminal showed: {seen[-400:]!r}")
     if os.waitstatus_to_exitcode(status) not in (0, 130):
         raise SystemExit(f"picker_pty: {argv} exited {os.waitstatus_to_exitcode(status)}")
-    return opened, closed
+    return opened, closed, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
-    runs, key, argv = int(sys.argv[1]), KEYS[sys.argv[2]], sys.argv[3:]
-    once(argv, key)  # warm-up: the page cache, .pyc files
-    samples = [once(argv, key) for _ in range(runs)]
-    print(json.dumps({"open": [s[0] for s in samples], "close": [s[1] for s in samples]}))
+    runs = int(sys.argv[1])
+    spec = json.load(sys.stdin)
+    commands = [(c["argv"], c["env"], KEYS[c["key"]]) for c in spec]
+    for argv, env, key in commands:
+        once(argv, env, key)  # warm-up: the page cache, .pyc files
+    samples: list[list[tuple[float, float, float]]] = [[] for _ in commands]
+    for _ in range(runs):
+        for i, (argv, env, key) in enumerate(commands):
+            samples[i].append(once(argv, env, key))
+    print(json.dumps([{"open": [s[0] for s in got], "close": [s[1] for s in got], "cpu": [s[2] for s in got]}
+                      for got in samples]))
 
 
 if __name__ == "__main__":

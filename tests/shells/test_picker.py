@@ -277,3 +277,24 @@ def test_rows_shown_fit_the_terminal_and_follow_the_selection(rows):
     selected = [line for line in last if line.startswith(">")]
     assert selected and selected[0].startswith("> account-09"), last
     assert sum(line.startswith(("> account", "  account")) for line in last) == min(rows - 2, picker.VISIBLE)
+
+
+def test_entries_read_names_and_production_tags_without_parsing_every_line():
+    """The picker takes names and production tags from the cache lines directly; the same answer as parsing
+    them, whatever the tags hold (a quote, a bracket, a longer tag, another script)."""
+    def line(data: dict) -> bytes:  # type: ignore[type-arg]
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=True).encode()
+
+    rows = {
+        "plain": [], "tagged": ["stage", "prod"], "only-prod": ["prod"], "quoted": ['x"prod', 'prod"'],
+        "bracket": ["a]b", "prod"], "longer": ["prodx", "xprod"], "accent": ["prodé"], "comma": ['a","prod'],
+    }
+    lines = [line(catalog.Account(n, None, "", (), (), tuple(t)).to_json()) for n, t in rows.items()]
+    lines.append(line({"id": "1", "name": "name-not-first", "tags": ["prod"]}))
+    lines += [line({"name": "bad name", "tags": ["prod"]}), line({"name": "$(x)"}), b"{not json",
+              b'{"name":"\\u0061b"}']
+    entries = picker._Entries(lines, ["prod", "prodé"])
+    assert entries.names == [*rows, "name-not-first", "ab"]
+    assert entries.production == {"tagged", "only-prod", "bracket", "accent", "name-not-first"}
+    assert picker._Entries(lines, []).production == set()
+    assert entries.account("tagged").tags == ("stage", "prod")
