@@ -228,10 +228,10 @@ __letme_command_line() {
     elif ((COMP_CWORD == start)); then
         # Commands, aliases, functions and builtins, as at the start of a line; readline sorts them and
         # drops the repeats (nosort is for letme's own ranked lists).
-        compopt +o nosort 2>/dev/null
+        compopt +o nosort 2>/dev/null || true
         mapfile -t COMPREPLY < <(\builtin compgen -c -- "${COMP_WORDS[COMP_CWORD]}" 2>/dev/null)
     else
-        compopt -o default -o bashdefault 2>/dev/null
+        compopt -o default -o bashdefault 2>/dev/null || true
     fi
     return 0
 }

@@ -275,3 +275,42 @@ def test_fish_describes_each_mode_on_its_own(catalogued):
     assert list(rows) == ["process", "profile", "env"]
     assert len(set(rows.values())) == 3, rows
     assert "credential_process" in rows["process"] and "credentials" in rows["profile"] and "AWS_" in rows["env"]
+
+
+def test_bash_account_completion_under_strict_options_keeps_the_shell_as_it_was(catalogued):
+    """`set -euo pipefail`, noglob on or off, nocasematch on: TAB on account names (the awk path), an ambiguous
+    fuzzy fragment and `exec NAME --` run clean and leave every option as they found it."""
+    fifty(catalogued)
+    script = r'''
+set -euo pipefail
+source "$1"
+for noglob in on off; do
+    [[ $noglob == on ]] && set -f || set +f
+    shopt -s nocasematch
+    before="$- $(shopt -p nocasematch)"
+    for words in "use ''" "use r" "use xmpl4" "use --context fifty xmpl4" "exec example1 -- ech" \
+            "use example1 --region ''"; do
+        for type in 63 9; do  # a listing, a plain TAB
+            eval "COMP_WORDS=(letme $words)"
+            COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) COMP_TYPE=$type
+            __letme_complete
+            printf '%s|%s|%s\n' "$type" "$words" "${COMPREPLY[*]:0:3}"
+        done
+    done
+    [[ "$- $(shopt -p nocasematch)" == "$before" ]] || { echo "CHANGED: $before -> $- $(shopt -p nocasematch)"; }
+done
+echo END
+'''
+    result = subprocess.run(["bash", "--norc", "--noprofile", "-c", script, "bash",
+                             str(ROOT / "completions" / "letme.bash")],
+                            env=catalogued.env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "END" and not [line for line in lines if line.startswith("CHANGED")], result.stdout
+    assert "63|use r|infra-dev-00007 infra-dev-00031 infra-dev-00055" in lines
+    assert "9|use r|r r " in lines  # a plain TAB on fuzzy matches keeps the word ("r" and "r ": nothing to insert)
+    assert "63|use --context fifty xmpl4|example14 example24 example34" in lines
+    assert "9|use --context fifty xmpl4|xmpl4 xmpl4 " in lines
+    assert "9|use xmpl4|" in lines  # no match at all: nothing
+    assert any(line.startswith("63|exec example1 -- ech|echo") for line in lines)
+    assert "63|use example1 --region ''|eu-west-1 us-east-1" in lines
