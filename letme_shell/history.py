@@ -55,6 +55,11 @@ def remember(change: Mapping[str, str | None]) -> None:
     Best effort: the switch has happened when this runs, so a history letme cannot
     read or write costs a warning, never the switch. Nothing is written when the
     account is already on top (switching again to the same account writes nothing).
+
+    The write is atomic (fsutil.atomic_write) but takes no inter-process lock: two
+    shells switching in the same instant may each leave out the other's account,
+    which changes an order and loses nothing else, while the lock (hashlib and
+    flock, ~5 ms here) would be paid by every switch to another account.
     """
     from letme_shell import naming
 
@@ -63,12 +68,10 @@ def remember(change: Mapping[str, str | None]) -> None:
         return
     name = naming.split(qualified)[0]
     try:
-        if recent(context)[:1] == [name]:
+        known = recent(context)
+        if known[:1] == [name]:
             return
-        path = history_file(context)
-        # Two shells switching at once: the lock keeps either's name from being lost.
-        with fsutil.locked(path):
-            names = [name] + [n for n in recent(context) if n != name]
-            fsutil.atomic_write(path, "".join(f"{n}\n" for n in names[:LIMIT]).encode())
+        names = [name] + [n for n in known if n != name]
+        fsutil.atomic_write(history_file(context), "".join(f"{n}\n" for n in names[:LIMIT]).encode())
     except LetmeError as exc:
         ui.warn(f"could not record '{name}' as recently used: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
