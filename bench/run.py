@@ -624,6 +624,9 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
 
 
 HISTORY = 20  # letme_shell.history.LIMIT: a full history
+# Runs argv with its output discarded (a prepare step's shell code and messages have no reader).
+QUIET_RUN = ("import subprocess, sys; "
+             "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)")
 
 
 def history_rows(timer: Timer, big: Catalog, env: dict[str, str], target: str, shell_n: int, shell_reps: int,
@@ -639,6 +642,18 @@ def history_rows(timer: Timer, big: Catalog, env: dict[str, str], target: str, s
         comp = Stats(f"bash completion 'letme use {fragment}<Tab>', {big.size} names (per call)", "bash loop",
                      samples)
         timer.all.append(comp)
+    # What the history costs `use`: nothing when the account is already on top (what row 1 times), one atomic
+    # write when it is not (the prepare step switches to another account first).
+    letme = shutil.which("letme", path=env["PATH"]) or "letme"
+    hook = env | {"LETME_HOOK_SHELL": "bash"}
+    on_top = timer.time(f"letme use (cached, {big.size} accounts), already on top of the history",
+                        [letme, "use", target], hook)
+    written = timer.time(f"letme use (cached, {big.size} accounts) after another account: the history is written",
+                         [letme, "use", target], hook,
+                         prepare=[sys.executable, "-c", QUIET_RUN, letme, "use", "example2"])
+    notes.append(f"A cached `use` to another account than the last writes the history of recent accounts "
+                 f"(an atomic write through fsutil.atomic_write): {written.show()} against {on_top.show()} "
+                 f"({(written.median - on_top.median) * 1000:+.1f} ms).")
     write_history(env, target, [item["name"]["S"] for item in big.items])
     prod_names = (Path(env["XDG_CACHE_HOME"]) / "letme" / "catalog" / "general" / "prod").read_text().split()
     for frag, what in ((fragment, "a 2-letter fuzzy fragment"), ("p", "a 1-letter fragment (production names last)")):
