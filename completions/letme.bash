@@ -23,7 +23,7 @@ __letme_aliases=0; \shopt -q expand_aliases && __letme_aliases=1; \shopt -u expa
 : "${__letme_cache_dir:=${XDG_CACHE_HOME:-$HOME/.cache}/letme}"
 : "${__letme_state_dir:=${XDG_STATE_HOME:-$HOME/.local/state}/letme}"
 
-__letme_commands=(init list ls obtain ob use leave back shell exec credential-process refresh remove rm hook
+__letme_commands=(init list ls obtain ob use leave back status shell exec credential-process refresh remove rm hook
     config config-file demo doctor console version)
 
 # __letme_fuzzy WORD CANDIDATE... : COMPREPLY = the candidates matching WORD, best first.
@@ -239,10 +239,11 @@ __letme_command_line() {
 __letme_flags() {
     local common='--help --config --context --debug --quiet'
     case $1 in
-        use) __letme_flag_list="$common --mode --region --mfa-code --force --shell" ;;
+        use) __letme_flag_list="$common --mode --region --mfa-code --force --yes --shell" ;;
         leave) __letme_flag_list="$common --shell" ;;
-        back) __letme_flag_list="$common --mfa-code --shell" ;;
-        shell) __letme_flag_list="$common --region --mfa-code" ;;
+        back) __letme_flag_list="$common --mfa-code --yes --shell" ;;
+        status) __letme_flag_list="$common --verify --json" ;;
+        shell) __letme_flag_list="$common --mode --region --mfa-code --force" ;;
         exec) __letme_flag_list="$common --region --mfa-code --shell" ;;
         refresh) __letme_flag_list="$common --mfa-code --background --apply --no-prompt --shell" ;;
         obtain | ob) __letme_flag_list="$common --mfa-code --renew --region --force --credential-process" ;;

@@ -217,7 +217,7 @@ function __letme_after_dashdash
     test -n "$__letme_c_rest"; and test "$__letme_c_sub" = exec
 end
 
-set -l __letme_commands init list ls obtain ob use leave back shell exec credential-process refresh remove rm hook config config-file demo doctor console version
+set -l __letme_commands init list ls obtain ob use leave back status shell exec credential-process refresh remove rm hook config config-file demo doctor console version
 complete -c letme -f
 complete -c letme -n '__letme_parse; test -z "$__letme_c_sub"' -k -a "(__letme_fuzzy (commandline -ct) $__letme_commands)"
 complete -c letme -n __letme_wants_account -k -a '(__letme_complete_accounts)'
@@ -230,10 +230,11 @@ complete -c letme -l debug -d 'show tracebacks'
 complete -c letme -s q -l quiet -d 'only errors on stderr'
 complete -c letme -s h -l help -d 'show help'
 complete -c letme -n __letme_after_dashdash -k -a '(__letme_complete_command_line)'
-complete -c letme -n '__letme_subcommand_is use' -l mode -x -k -a '(__letme_modes)' -d 'how credentials reach the shell'
+complete -c letme -n '__letme_subcommand_is use shell' -l mode -x -k -a '(__letme_modes)' -d 'how credentials reach the shell'
 complete -c letme -n '__letme_subcommand_is use obtain ob shell exec console' -l region -x -k -a '(__letme_complete_regions)' -d region
 complete -c letme -n '__letme_subcommand_is use back shell exec refresh obtain ob credential-process console' -l mfa-code -x -d 'MFA code'
-complete -c letme -n '__letme_subcommand_is use obtain ob' -l force -d 'replace a profile letme did not write'
+complete -c letme -n '__letme_subcommand_is use obtain ob shell' -l force -d 'replace a profile letme did not write'
+complete -c letme -n '__letme_subcommand_is use back' -l yes -d 'switch into a production account without asking'
 complete -c letme -n '__letme_subcommand_is remove rm' -l force -d 'remove a profile letme did not write'
 complete -c letme -n '__letme_subcommand_is use leave back exec refresh' -l shell -x -a 'bash zsh fish powershell'
 complete -c letme -n '__letme_subcommand_is refresh' -l background -d 'renew silently (the hook)'
@@ -242,7 +243,8 @@ complete -c letme -n '__letme_subcommand_is refresh' -l no-prompt -d 'never ask 
 complete -c letme -n '__letme_subcommand_is obtain ob credential-process' -l renew -d 'ignore cached credentials'
 complete -c letme -n '__letme_subcommand_is obtain ob' -l credential-process -d 'print JSON'
 complete -c letme -n '__letme_subcommand_is list ls' -l tag -x -d 'only accounts with this tag'
-complete -c letme -n '__letme_subcommand_is list ls config' -l json -d 'print JSON'
+complete -c letme -n '__letme_subcommand_is list ls config status' -l json -d 'print JSON'
+complete -c letme -n '__letme_subcommand_is status' -l verify -d 'ask STS who this shell is'
 complete -c letme -n '__letme_subcommand_is list ls' -l names -d 'names only'
 complete -c letme -n '__letme_subcommand_is init' -l remove -d 'delete the catalog cache'
 complete -c letme -n '__letme_subcommand_is config-file' -l force -d overwrite

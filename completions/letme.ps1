@@ -45,15 +45,16 @@ function global:__letme_fuzzy([string]$word, [string[]]$candidates) {
 
 Register-ArgumentCompleter -Native -CommandName letme -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
-    $commands = @('init', 'list', 'ls', 'obtain', 'ob', 'use', 'leave', 'back', 'shell', 'exec', 'credential-process',
-        'refresh', 'remove', 'rm', 'hook', 'config', 'config-file', 'demo', 'doctor', 'console', 'version')
+    $commands = @('init', 'list', 'ls', 'obtain', 'ob', 'use', 'leave', 'back', 'status', 'shell', 'exec',
+        'credential-process', 'refresh', 'remove', 'rm', 'hook', 'config', 'config-file', 'demo', 'doctor', 'console',
+        'version')
     $words = @($commandAst.CommandElements | Select-Object -Skip 1 | ForEach-Object { "$_" })
     if ($wordToComplete) { $words = @($words | Select-Object -SkipLast 1) }
     $positional = @($words | Where-Object { -not $_.StartsWith('-') })
     $candidates = @()
     if ($wordToComplete.StartsWith('-')) {
         $candidates = @('--help', '--config', '--context', '--debug', '--quiet', '--mode', '--region', '--mfa-code',
-            '--force', '--shell')
+            '--force', '--shell', '--verify', '--json')
     } elseif ($positional.Count -eq 0) {
         $candidates = $commands
     } elseif ($positional.Count -eq 1 -and $positional[0] -in @('use', 'shell', 'exec', 'obtain', 'ob',

@@ -79,17 +79,86 @@ def _new_source_session(settings: Settings) -> boto3.Session:
         ) from None
 
 
-def client(settings: Settings, service: str, session: Any = None, credentials: Any = None,
-           region: str | None = None) -> Any:
+_PREPARED: set[tuple[str, str]] = set()
+
+
+def prepare_source(settings: Settings) -> None:
+    """Resolve the source profile's credentials now, before any lock is taken, in one deadline.
+
+    A source profile that is a role with `mfa_serial` makes botocore ask for a code with its own
+    prompt, deep inside the first request. Here the question goes through letme's terminal
+    prompt instead (foreground only; not in a background job), the clock of the deadline stops
+    while the person types, and no lock of letme's is held meanwhile. Static keys cost nothing."""
+    key = (settings.aws_source_profile, settings.aws_source_profile_region)
+    if key in _PREPARED:
+        return
+    with _aws_files_read():
+        session = source_session(settings)
+    provider = session._session.get_component("credential_provider").get_provider("assume-role")
+    if provider is not None and hasattr(provider, "_prompter"):  # botocore's AssumeRoleProvider(prompter=getpass)
+        provider._prompter = _ask_for_source_code
+    with explained(f"getting the credentials of the source profile '{settings.aws_source_profile}'", settings):
+        found = session.get_credentials()
+        if found is not None:
+            found.get_frozen_credentials()  # a role source assumes its role (and asks its code) here
+    _PREPARED.add(key)
+
+
+def _ask_for_source_code(prompt: str) -> str:
+    from letme_shell import ui
+    from letme_shell.errors import MfaRequired
+
+    with Deadline.paused():
+        try:
+            typed = ui.ask_tty(prompt)
+            # `123 456` and `123-456` as apps show codes, as at letme's own prompt (sts.terminal_code_source).
+            return validate.mfa_code(typed) or typed
+        except ui.NoAnswer:
+            raise LetmeError("no MFA code was entered for the source profile (the input ended)",
+                             "run the command again and type the code your MFA device shows") from None
+        except ui.NotForeground:
+            raise MfaRequired("the source profile needs an MFA code, and this letme runs in the background of its "
+                              "terminal, where it may not ask", "run the command in the foreground") from None
+        except ui.NoTerminal:
+            raise MfaRequired("the source profile needs an MFA code and there is no terminal to ask on",
+                              "run the command in a terminal") from None
+
+
+@contextlib.contextmanager
+def _aws_files_read() -> Iterator[None]:
+    """botocore reads both AWS files to build the source session: a broken one is one line, the user's to fix."""
     import botocore.exceptions
 
     try:
-        return _client(settings, service, session, credentials, region)
+        yield
     except botocore.exceptions.ConfigParseError as exc:
-        # botocore reads both AWS files to build the source session; a broken one is the user's to fix.
         path = exc.kwargs.get("path", "an AWS config file")
         raise LetmeError(f"{path} is not a valid INI file (the AWS SDKs cannot read it either)",
                          "fix the file so the AWS CLI can read it, then try again") from None
+
+
+def client(settings: Settings, service: str, session: Any = None, credentials: Any = None,
+           region: str | None = None) -> Any:
+    with _aws_files_read():
+        return _client(settings, service, session, credentials, region)
+
+
+def checked_endpoint(settings: Settings, endpoint: str) -> str:
+    """`endpoint` when botocore can use it; one line naming where it came from when it cannot (an unclosed
+    [::1, a port over 65535, a line break would each end in an unexplained ValueError deep in a request)."""
+    import urllib.parse
+
+    source = "AWS_ENDPOINT_URL" if os.environ.get("AWS_ENDPOINT_URL") else f"endpoint_url in {settings.path}"
+    try:
+        parts = urllib.parse.urlsplit(endpoint)
+        valid = (parts.scheme in ("http", "https") and bool(parts.hostname) and validate.is_one_line(endpoint)
+                 and " " not in endpoint and (parts.port is None or parts.port > 0))
+    except ValueError:
+        valid = False
+    if not valid:
+        raise LetmeError(f"{source} {validate.printable(endpoint)} is not a valid endpoint URL",
+                         "e.g. https://sts.eu-west-1.amazonaws.com, or http://127.0.0.1:5000 for a local stand-in")
+    return endpoint
 
 
 def _client(settings: Settings, service: str, session: Any, credentials: Any, region: str | None) -> Any:
@@ -101,7 +170,7 @@ def _client(settings: Settings, service: str, session: Any, credentials: Any, re
     kwargs: dict[str, Any] = {"region_name": region or settings.aws_source_profile_region, "config": config}
     endpoint = settings.endpoint()
     if endpoint:
-        kwargs["endpoint_url"] = endpoint
+        kwargs["endpoint_url"] = checked_endpoint(settings, endpoint)
     if credentials is not None:
         # Explicit keys on the client override the session's own credentials.
         kwargs.update(aws_access_key_id=credentials.access_key_id,
@@ -109,6 +178,8 @@ def _client(settings: Settings, service: str, session: Any, credentials: Any, re
                       aws_session_token=credentials.session_token)
     if session is None:
         session = source_session(settings)
+        if credentials is None:
+            prepare_source(settings)
     made = session.client(service, **kwargs)
     made.meta.events.register("before-send", _note_endpoint)
     return made
@@ -140,7 +211,40 @@ def _note_endpoint(request: Any, **_: Any) -> None:
 
     parts = urllib.parse.urlsplit(request.url)
     _last_endpoint = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # never a user:password@
+    if parts.hostname:
+        _resolve_within_deadline(parts.hostname)
     # None: botocore goes on to send the request itself.
+
+
+_RESOLVED: set[str] = set()
+
+
+def _resolve_within_deadline(host: str) -> None:
+    """Look `host` up once in a thread, and wait for it interruptibly: getaddrinfo blocks in C, where
+    the deadline's SIGALRM cannot stop it, so a resolver that never answers held letme for its own
+    timeouts (30 s and more). Once known, the system's answer is quick for the request itself."""
+    import socket
+    import threading
+    import time
+
+    current = Deadline._current
+    if host in _RESOLVED or current is None:
+        return
+    done = threading.Event()
+
+    def look_up() -> None:
+        try:
+            socket.getaddrinfo(host, None)
+        except OSError:
+            pass  # the request itself reports what is wrong with the name
+        finally:
+            done.set()
+
+    threading.Thread(target=look_up, name="letme-resolve", daemon=True).start()
+    left = current.budget - Deadline.spent - (time.monotonic() - current.started)
+    if not done.wait(max(left, 0.0)):  # SIGALRM interrupts this wait too, where there is a timer
+        raise _OutOfTime()
+    _RESOLVED.add(host)
 
 
 class _OutOfTime(BaseException):
@@ -180,6 +284,32 @@ class Deadline:
                         "check the network and endpoint_url / AWS_ENDPOINT_URL; aws_timeout in the letme config "
                         f"(or {TIMEOUT_VARIABLE}) sets how long letme waits for AWS", code="Timeout")
 
+    _current: Deadline | None = None  # the outer Deadline of the call in progress
+
+    @classmethod
+    @contextlib.contextmanager
+    def paused(cls) -> Iterator[None]:
+        """Stop the clock inside a call while a person is asked something (botocore's own MFA prompt
+        for a source profile that is a role): their typing is not the network's time."""
+        import signal
+        import time
+
+        current = cls._current
+        if current is None:
+            yield
+            return
+        Deadline.spent += time.monotonic() - current.started
+        if current.timed:
+            Deadline._armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        try:
+            yield
+        finally:
+            current.started = time.monotonic()
+            if current.timed:
+                Deadline._armed = True
+                signal.setitimer(signal.ITIMER_REAL, max(current.budget - Deadline.spent, 0.001), 1.0)
+
     def __enter__(self) -> Deadline:
         import signal
         import threading
@@ -191,6 +321,7 @@ class Deadline:
         if left <= 0:
             raise self._expired()
         Deadline._active = self.outer = True
+        Deadline._current = self
         self.started = time.monotonic()
         if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
             self.previous = signal.signal(signal.SIGALRM, Deadline._ring)
@@ -211,6 +342,7 @@ class Deadline:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.previous)
         Deadline._active = False
+        Deadline._current = None
         Deadline.spent += time.monotonic() - self.started
         if kind is not None and issubclass(kind, _OutOfTime):
             raise self._expired() from None

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import namedtuple
 from pathlib import Path
 
-from letme_shell import fsutil, ini, paths, validate
+from letme_shell import fsutil, ini, paths, trust, validate
 from letme_shell.credentials import Credentials
 from letme_shell.errors import LetmeError
 
@@ -69,7 +69,11 @@ def profile_for(name: str, origin: str, region: str | None, *, process_command: 
 
 def _read(path: Path, vet: bool = True) -> ini.IniText:
     """The file as editable text; `vet` also checks it with configparser (skipped by the read-only check)."""
-    data = fsutil.read_bytes(path)
+    try:
+        data = fsutil.read_bytes(path)
+    except trust.UnsafePath:  # a FIFO or a device (AWS_CONFIG_FILE=/dev/null): no profile can live there
+        raise LetmeError(f"{path} is not a regular file; letme writes no profiles there",
+                         "point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a file") from None
     try:
         text = data.decode("utf-8") if data else ""
         return ini.parse(text, str(path)) if vet else ini.IniText(text)

@@ -12,7 +12,7 @@ import os
 from collections import namedtuple
 from pathlib import Path
 
-from letme_shell import fsutil, paths, validate
+from letme_shell import fsutil, paths, trust, validate
 from letme_shell.errors import ConfigError
 
 # namedtuple, not dataclasses or typing.NamedTuple: this module is on every cached
@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 DEFAULT_CONTEXT = "general"
 USE_MODES = ("process", "profile", "env")
+# AWS caps the sessions of chained roles (hops 2..N) at one hour, whatever DurationSeconds asks.
+CHAINED_MAX = 3600
+# Credentials.window: the refresh window is at most a third of the credentials' lifetime.
+WINDOW_SHARE = 3
 
 
 class Key(namedtuple("Key", "name type default required help example", defaults=(None,))):
@@ -61,6 +65,9 @@ KEYS: tuple[Key, ...] = (
         "default: the partition's signin.aws.amazon.com/federation)", "https://signin.aws.amazon.com/federation"),
     Key("aws_timeout", int, 20, False,
         "seconds one command waits for AWS in all, retries included (LETME_AWS_TIMEOUT also works and wins)", 20),
+    Key("confirm_production", bool, False, False,
+        "`letme use` asks at the terminal before switching into a production account (production_tags); "
+        "without a terminal it needs --yes", False),
 )
 KEYS_BY_NAME = {key.name: key for key in KEYS}
 
@@ -87,6 +94,7 @@ class Settings:
     production_tags: list[str]
     federation_url: str | None
     aws_timeout: int
+    confirm_production: bool
 
     def __init__(self, **values: Any):
         for name in self.__slots__:
@@ -124,31 +132,43 @@ class Settings:
                 f"profile={self.aws_source_profile}")
 
 
+def window_warnings(settings: Settings) -> list[str]:
+    """Why the configured refresh_window cannot work as written for some credentials, one line each.
+
+    letme never uses more than a third of a lifetime as the window (credentials.Credentials.window), so
+    these are notes on what it does instead, for `config validate`: not errors."""
+    window = settings.refresh_window
+    # (what lasts that long, its lifetime, what letme renews)
+    lifetimes = [(f"session_duration = {settings.session_duration}", settings.session_duration, "them")]
+    if settings.session_duration > CHAINED_MAX:
+        lifetimes.append((f"the {CHAINED_MAX} s that chained roles last (AWS caps hops 2..N at one hour)",
+                          CHAINED_MAX, "those"))
+    if settings.mfa_arn and settings.mfa_session:
+        lifetimes.append((f"mfa_session_duration = {settings.mfa_session_duration}", settings.mfa_session_duration,
+                          "the MFA session (a new code)"))
+    found = []
+    for what, lifetime, renewed in lifetimes:
+        share = lifetime // WINDOW_SHARE
+        if window <= share:
+            continue
+        problem = (f"is not shorter than {what}: credentials would never count as fresh" if window >= lifetime
+                   else f"is more than a third of {what}")
+        found.append(f"[{settings.context}] refresh_window = {window} {problem}. letme renews {renewed} in the "
+                     f"last {share} s instead; set refresh_window = {share} or less")
+    return found
+
+
 def _parsed_cache() -> Path:
     return paths.cache_dir() / "config-parsed.json"
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
-    """The parsed file. A valid parse is remembered as JSON keyed by path, size and
-    mtime: tomllib (and the typing module it imports) would be ~8 ms of every cached
-    `use`, while reading the JSON is well under one."""
-    import json
-
+def _read_config(path: Path) -> tuple[bytes, list[Any]]:
+    """The config file's bytes and its stamp (path, mtime, size), or one ConfigError line."""
     try:
-        with path.open("rb") as fh:
+        # trust.open_file: a FIFO or a device given as the config (LETME_CONFIG) is refused, never waited on.
+        with os.fdopen(trust.open_file(path), "rb") as fh:
             raw = fh.read()
-            stamp = [str(path.absolute()), os.fstat(fh.fileno()).st_mtime_ns, len(raw)]
-        try:
-            remembered = json.loads(fsutil.read_bytes(_parsed_cache()) or b"{}")
-            if remembered.get("stamp") == stamp and isinstance(remembered.get("data"), dict):
-                return remembered["data"]
-        except (OSError, ValueError, AttributeError):
-            pass
-        import tomllib
-
-        data = tomllib.loads(raw.decode("utf-8"))
-        _remember(stamp, data)
-        return data
+            return raw, [str(path.absolute()), os.fstat(fh.fileno()).st_mtime_ns, len(raw)]
     except FileNotFoundError:
         raise ConfigError(
             f"no config file at {path}",
@@ -158,10 +178,36 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is a directory", "point LETME_CONFIG at a file") from None
     except PermissionError:
         raise ConfigError(f"cannot read config file {path}: permission denied") from None
+    except trust.UnsafePath:
+        raise ConfigError(f"config file {path} is not a regular file", "point LETME_CONFIG at a file") from None
+    except OSError as exc:  # /proc/self/mem, an I/O error
+        raise ConfigError(f"cannot read config file {path}: {(exc.strerror or type(exc).__name__).lower()}") from None
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    """The parsed file. A valid parse is remembered as JSON keyed by path, size and
+    mtime: tomllib (and the typing module it imports) would be ~8 ms of every cached
+    `use`, while reading the JSON is well under one."""
+    import json
+
+    raw, stamp = _read_config(path)
+    try:
+        # An untrusted cache directory is refused here (trust.UnsafePath), not taken for a bad config.
+        remembered = json.loads(fsutil.read_bytes(_parsed_cache()) or b"{}")
+        if remembered.get("stamp") == stamp and isinstance(remembered.get("data"), dict):
+            return remembered["data"]
+    except (ValueError, AttributeError):
+        pass
+    try:
+        import tomllib
+
+        data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    _remember(stamp, data)
+    return data
 
 
 def _remember(stamp: list[Any], data: dict[str, Any]) -> None:

@@ -14,6 +14,10 @@ from pathlib import Path
 
 from letme_shell import fsutil, paths
 
+# The refresh window is at most a third (1/WINDOW_SHARE) of the credentials' lifetime: 5 minutes of 15-minute
+# credentials, while the default 15 minutes stand for one-hour ones. One constant with `config validate`.
+from letme_shell.config import WINDOW_SHARE
+
 # A plain class, not a dataclass, and no typing/datetime/hashlib at import: this
 # module is on the cached `use` and `credential-process` path, where dataclasses
 # alone (it imports inspect) cost more than the rest of the work.
@@ -23,13 +27,16 @@ if TYPE_CHECKING:
 
 
 class Credentials:
-    __slots__ = ("access_key_id", "expires", "secret_access_key", "session_token")
+    __slots__ = ("access_key_id", "expires", "issued", "secret_access_key", "session_token")
 
-    def __init__(self, access_key_id: str, secret_access_key: str, session_token: str, expires: int):
+    def __init__(self, access_key_id: str, secret_access_key: str, session_token: str, expires: int,
+                 issued: int | None = None):
         self.access_key_id = access_key_id
         self.secret_access_key = secret_access_key
         self.session_token = session_token
         self.expires = expires  # epoch seconds, UTC
+        # When STS issued them, in this machine's clock (as `expires`); None in entries of older letmes.
+        self.issued = issued
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Credentials) and self.to_json() == other.to_json()
@@ -47,8 +54,21 @@ class Credentials:
     def seconds_left(self, now: float | None = None) -> int:
         return int(self.expires - (time.time() if now is None else now))
 
+    def window(self, configured: int) -> int:
+        """The refresh window for these credentials: the configured one, but never more than a
+        WINDOW_SHARE of their real lifetime. A 900-second window on 900-second credentials
+        (session_duration = 900) would make them stale the moment they are issued: a new role
+        chain for every `exec`, every SDK call in process mode, and a background refresh at once."""
+        lifetime = self.expires - self.issued if self.issued is not None else 0
+        return min(configured, lifetime // WINDOW_SHARE) if lifetime > 0 else configured
+
+    def refresh_at(self, configured: int) -> int:
+        """When these credentials stop counting as fresh (epoch seconds): the hook renews from then."""
+        return self.expires - self.window(configured)
+
     def fresh(self, window: int, now: float | None = None) -> bool:
-        return self.seconds_left(now) > window
+        """Valid beyond the refresh window `window` (the configured one; see `window`)."""
+        return self.seconds_left(now) > self.window(window)
 
     def process_output(self) -> dict[str, Any]:
         return {
@@ -60,15 +80,19 @@ class Credentials:
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {"AccessKeyId": self.access_key_id, "SecretAccessKey": self.secret_access_key,
+        data = {"AccessKeyId": self.access_key_id, "SecretAccessKey": self.secret_access_key,
                 "SessionToken": self.session_token, "Expires": self.expires}
+        if self.issued is not None:
+            data["Issued"] = self.issued
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Credentials:
         """A cache entry's credentials; ValueError for anything STS cannot have issued (the entry is then
         ignored with a warning and replaced), so that no SDK is handed an expiry it cannot read."""
+        expires = _plausible_expiry(data["Expires"])
         return cls(_key_text(data["AccessKeyId"]), _key_text(data["SecretAccessKey"]),
-                   _key_text(data["SessionToken"]), _plausible_expiry(data["Expires"]))
+                   _key_text(data["SessionToken"]), expires, _plausible_issue(data.get("Issued"), expires))
 
     @classmethod
     def from_sts(cls, data: dict[str, Any], date: str | None = None) -> Credentials:
@@ -84,9 +108,11 @@ class Credentials:
         expires = int(expiration.timestamp())
         if date:
             expires += clock_skew(date)
+        # Issued now, in this machine's clock: `expires` was just moved into it, so the two give the lifetime.
+        issued = min(int(time.time()), expires - 1)
         try:
             return cls(_key_text(data["AccessKeyId"]), _key_text(data["SecretAccessKey"]),
-                       _key_text(data["SessionToken"]), _plausible_expiry(expires))
+                       _key_text(data["SessionToken"]), _plausible_expiry(expires), issued)
         except ValueError as exc:
             from letme_shell.errors import LetmeError
 
@@ -126,6 +152,15 @@ def _plausible_expiry(value: object) -> int:
     # beyond what an SDK can parse.
     if type(value) is not int or not 0 < value <= time.time() + MAX_AHEAD:
         raise ValueError("an expiry that is not a time STS could have set")
+    return value
+
+
+def _plausible_issue(value: object, expires: int) -> int | None:
+    # Absent in entries written before letme recorded it. It only narrows the refresh window, so a value
+    # that is not whole seconds before the expiry (an entry edited by hand) counts as absent: the configured
+    # window applies, and a lifetime of zero or less can never make expired credentials look fresh.
+    if type(value) is not int or not 0 < value < expires:
+        return None
     return value
 
 

@@ -30,10 +30,18 @@ LETME_VARS = (
     "LETME_EXPIRES",  # epoch seconds, UTC: the prompt's countdown without a fork
     "LETME_REFRESH_AT",  # epoch seconds at which the hook renews (0: the SDK renews)
     "LETME_PROD",  # "1" when the account is tagged as production
+    # env mode: the access key id letme exported (an id, not a secret), so the prompt can tell when another
+    # tool's keys replaced it, by comparing two strings
+    "LETME_ACCESS_KEY_ID",
 )
 MANAGED = CREDENTIAL_VARS + REGION_VARS + LETME_VARS
-# Kept across `leave` so `letme back` knows where to go.
+# Kept across `leave` and set only together, so `letme back` (and `letme use -`) can return to the account
+# as it was: LETME_PREVIOUS is its name as LETME_ACCOUNT held it (example1, example1@b: the context too),
+# the other two its mode and region. Not in MANAGED: a switch replaces them, it never just unsets them.
 PREVIOUS = "LETME_PREVIOUS"
+PREVIOUS_MODE = "LETME_PREVIOUS_MODE"
+PREVIOUS_REGION = "LETME_PREVIOUS_REGION"
+MODES = ("process", "profile", "env")  # config.USE_MODES, without importing config here
 
 
 class EnvChange(Mapping[str, "str | None"]):
@@ -61,8 +69,26 @@ class EnvChange(Mapping[str, "str | None"]):
         return f"EnvChange({shown})"
 
 
-def leave(current_account: str | None) -> EnvChange:
+def remember(change: EnvChange, account: str, mode: str | None, region: str | None) -> None:
+    """Record `account` (with the mode and region it was used in) as the one `letme back` returns to.
+
+    The mode and region come from the environment (LETME_MODE, AWS_REGION): values of another shape
+    are not passed on, so `back` uses the defaults for them (the environment is the user's to change)."""
+    from letme_shell import validate
+
+    change.set(PREVIOUS, account)
+    if mode is not None and mode in MODES:
+        change.set(PREVIOUS_MODE, mode)
+    else:
+        change.unset(PREVIOUS_MODE)
+    if region is not None and validate.is_region(region):
+        change.set(PREVIOUS_REGION, region)
+    else:
+        change.unset(PREVIOUS_REGION)
+
+
+def leave(current_account: str | None, mode: str | None = None, region: str | None = None) -> EnvChange:
     change = EnvChange({name: None for name in MANAGED})
     if current_account:
-        change.set(PREVIOUS, current_account)
+        remember(change, current_account, mode, region)
     return change

@@ -56,6 +56,10 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600, follow_symlink: boo
     check_writable(target)
     if target.is_dir():
         raise LetmeError(f"{target} is a directory, not a file", "move it aside and try again")
+    if target.exists() and not target.is_file() and not target.is_symlink():
+        # A device or a FIFO (AWS_CONFIG_FILE=/dev/null): renaming over it would replace it, as root too.
+        raise LetmeError(f"{target} is not a regular file; letme writes no profiles there",
+                         "point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a file")
     import tempfile  # here, not at import: the cached `use` path never writes (tempfile pulls random, shutil)
 
     ensure_private_dir(target.parent)

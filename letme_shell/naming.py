@@ -5,7 +5,8 @@ two AWS accounts). Everything that outlives one command names the account with
 its context, so the two can never be taken for each other: the AWS profile
 (`--profile example1@b`), AWS_PROFILE, LETME_ACCOUNT and the prompt segment. The
 default context keeps the bare name, so a one-context set-up reads as it always
-did (`--profile example1`, as the original letme wrote it).
+did (`--profile example1`, as the original letme wrote it); only an account called
+`default` is always qualified (`default@general`), never the AWS files' [default].
 
 Account names never contain `@` (validate.ACCOUNT_NAME) and context names never
 do either (validate.CONTEXT_NAME), so a qualified name splits one way only.
@@ -16,9 +17,13 @@ from __future__ import annotations
 from letme_shell import validate
 from letme_shell.config import DEFAULT_CONTEXT
 
+# A catalog account named like this would become the AWS files' [default] profile: every SDK, shell and cron
+# job without a profile, letme's own hub calls included, would act in it. It is always qualified.
+RESERVED = ("default",)
+
 
 def qualified(account: str, context: str) -> str:
-    return account if context == DEFAULT_CONTEXT else f"{account}@{context}"
+    return account if context == DEFAULT_CONTEXT and account not in RESERVED else f"{account}@{context}"
 
 
 def split(name: str) -> tuple[str, str | None]:

@@ -24,6 +24,9 @@ def resolve(settings: Settings, name: str, offline: bool = False) -> Account:
     account = catalog.lookup(settings, name)
     if account is not None:
         return account
+    account = _other_case(settings, name)
+    if account is not None:
+        return account
     if offline:
         raise LetmeError(f"'{validate.printable(name)}' is not in the catalog cache of context '{settings.context}'",
                          "run 'letme init'", ExitCode.NOTHING)
@@ -36,6 +39,24 @@ def resolve(settings: Settings, name: str, offline: bool = False) -> Account:
     raise catalog.unknown_account(settings.context, name)
 
 
+def _other_case(settings: Settings, name: str) -> Account | None:
+    """The one cached account whose name is `name` but for case (`EXAMPLE1`: example1), with a note saying
+    so. Nothing when two differ only by case (Data, data), nor for any other near name: those get "did you
+    mean", never a silent substitute."""
+    if not validate.is_account_name(name):
+        return None
+    folded = name.casefold()
+    same = [other for other in catalog.cached_names(settings.context) if other.casefold() == folded]
+    if len(same) != 1:
+        return None
+    account = catalog.lookup(settings, same[0])
+    if account is not None:
+        from letme_shell import ui
+
+        ui.info(f"using '{account.name}' for '{name}' (account names are case-sensitive)")
+    return account
+
+
 def _fingerprint(settings: Settings, account: Account) -> str:
     # The origin (context, table, hub region, source profile) and everything that shapes the chain.
     return credentials.fingerprint(settings.origin(), settings.endpoint(), settings.mfa_arn,
@@ -44,9 +65,14 @@ def _fingerprint(settings: Settings, account: Account) -> str:
 
 def cached(settings: Settings, account: Account) -> Credentials | None:
     """Fresh cached credentials (valid beyond the refresh window), or None."""
-    path = credentials.account_cache_file(settings.context, account.name)
-    creds = credentials.read(path, _fingerprint(settings, account))
+    creds = latest(settings, account)
     return creds if creds is not None and creds.fresh(settings.refresh_window) else None
+
+
+def latest(settings: Settings, account: Account) -> Credentials | None:
+    """The account's cached credentials for this origin, fresh or not (None when there are none)."""
+    path = credentials.account_cache_file(settings.context, account.name)
+    return credentials.read(path, _fingerprint(settings, account))
 
 
 def credentials_for(settings: Settings, account: Account, mfa_code: str | None = None,
@@ -61,9 +87,11 @@ def credentials_for(settings: Settings, account: Account, mfa_code: str | None =
     """
     if not renew and (creds := cached(settings, account)) is not None:
         return creds
-    from letme_shell import sts
+    from letme_shell import aws, sts
 
-    ask = codes or sts.terminal_code_source(_refresh_command(settings, account))
+    # The source profile's own credentials first, with no lock held: a role source asks for its code here.
+    aws.prepare_source(settings)
+    ask = codes or sts.terminal_code_source(_refresh_command(settings, account), settings)
     path = credentials.account_cache_file(settings.context, account.name)
     code, rejected, ended = mfa_code, 0, None
     # Each round asks at most one code; a round without a rejection needs no second one.

@@ -15,17 +15,16 @@ CodeNeeded; session.credentials_for asks with no lock held and tries again.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
-from letme_shell import aws, credentials, fsutil, ui
+from letme_shell import aws, config, credentials, fsutil, ui, validate
 from letme_shell.catalog import Account
 from letme_shell.config import Settings
 from letme_shell.credentials import Credentials
 from letme_shell.errors import AwsError, LetmeError, MfaRequired
 
-CHAINED_MAX = 3600
+CHAINED_MAX = config.CHAINED_MAX
 MFA_TRIES = 3
 
 # Asks a person for a 6-digit code, given why; raises MfaRequired when none can be had.
@@ -48,13 +47,20 @@ class CodeNeeded(Exception):
         self.ended: str | None = None  # the access key of a cached MFA session AWS refused, not to be used again
 
 
-def terminal_code_source(refresh_command: str = "letme refresh") -> CodeSource:
-    """Codes from the terminal (never stdin/stdout), and only from its foreground."""
+def terminal_code_source(refresh_command: str = "letme refresh", settings: Settings | None = None) -> CodeSource:
+    """Codes from the terminal (never stdin/stdout), and only from its foreground. With `settings`, STS
+    is first checked to be reachable (check_reachable): nobody types a code for an endpoint that is not there."""
+    checked = settings is None
 
     def ask(reason: str) -> str:
+        nonlocal checked
+        if not checked and ui.foreground_terminal():
+            checked = True
+            assert settings is not None
+            check_reachable(settings)
         for _ in range(MFA_TRIES):
             try:
-                code = ui.ask_tty(f"{reason}\nMFA code: ")
+                typed = ui.ask_tty(f"{reason}\nMFA code: ")
             except ui.NotForeground:
                 raise MfaRequired(
                     "an MFA code is needed, and this letme runs in the background of its terminal, "
@@ -66,12 +72,53 @@ def terminal_code_source(refresh_command: str = "letme refresh") -> CodeSource:
                     "an MFA code is needed and there is no terminal to ask on",
                     "run 'letme obtain ACCOUNT' in a terminal first, or pass --mfa-code",
                 ) from None
-            if re.fullmatch(r"\d{6}", code):
+            except ui.NoAnswer:
+                raise LetmeError("no MFA code was entered (the input ended)",
+                                 "run the command again and type the code your MFA device shows") from None
+            code = validate.mfa_code(typed)
+            if code is not None:
                 return code
-            ui.warn("an MFA code is 6 digits")
+            ui.warn("an MFA code is 6 digits (123456, 123 456 or 123-456)")
         raise LetmeError("no valid MFA code was entered", "try again with the code your MFA device shows")
 
     return ask
+
+
+def check_reachable(settings: Settings) -> None:
+    """Can a TCP connection be made to the STS endpoint letme is about to use, or to the proxy botocore would
+    go through to it? Asked before a person types a code: an endpoint that is not there otherwise showed
+    only after the code was typed and botocore's retries ran out (9.5 s). One connect, of at most
+    aws.CONNECT_TIMEOUT, within the command's deadline; an AwsError naming what could not be reached."""
+    import socket
+    import urllib.parse
+
+    from botocore.utils import get_environ_proxies  # the proxy rules botocore itself applies
+
+    url = aws.client(settings, "sts").meta.endpoint_url
+    parts = urllib.parse.urlsplit(url)
+    shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # never a user:password@
+    target, what = parts, shown
+    hint = "check the network and endpoint_url / AWS_ENDPOINT_URL"
+    proxy = get_environ_proxies(url).get(parts.scheme)
+    if proxy:
+        target = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        what = f"the proxy {target.scheme}://{target.netloc.rpartition('@')[2]} for {shown}"
+        hint = "check HTTPS_PROXY / HTTP_PROXY and NO_PROXY, and the network"
+    try:
+        port = target.port or (443 if target.scheme == "https" else 80)
+    except ValueError:
+        raise AwsError(f"cannot reach {what}: its port is not a number", hint, code="Unreachable") from None
+    timeout = min(aws.CONNECT_TIMEOUT, aws.timeout_seconds(settings))
+    try:
+        with aws.Deadline(f"reaching {what}", settings):
+            # The name first, in a thread the deadline can interrupt (getaddrinfo blocks in C, out of SIGALRM's
+            # reach), as before every AWS request; then the connect itself, bounded by `timeout` and the timer.
+            aws._resolve_within_deadline(target.hostname or "")
+            socket.create_connection((target.hostname or "", port), timeout=timeout).close()
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__)
+        raise AwsError(f"cannot reach {what} ({reason}); no MFA code was asked for", hint,
+                       code="Unreachable") from None
 
 
 def _one_code(code: str | None) -> Callable[[str], str]:
@@ -108,16 +155,7 @@ def mfa_session(settings: Settings, take: Callable[[str], str],
             return cached, True
         reason = ("your MFA session has ended; AWS needs a new code" if cached
                   else f"letme needs a code from {settings.mfa_arn}")
-        code = take(reason)
-        client = aws.client(settings, "sts")
-        try:
-            with aws.explained("getting an MFA session (sts:GetSessionToken)", settings):
-                response = _get_session_token(client, settings, code)
-        except AwsError as exc:
-            # Only a rejected code is worth another code; throttling or bad keys are not.
-            if aws.is_bad_mfa_code(exc):
-                raise CodeNeeded(REJECTED, rejected=True) from None
-            raise
+        response = _session_token(settings, take(reason), "getting an MFA session (sts:GetSessionToken)")
         session = _issued(response)
         credentials.write(path, fingerprint, session)
         return session, False
@@ -134,6 +172,19 @@ def _issued(response: Any) -> Credentials:
     """The credentials of an STS answer, their expiry in this machine's clock (see Credentials.from_sts)."""
     headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     return Credentials.from_sts(response["Credentials"], headers.get("date"))
+
+
+def _session_token(settings: Settings, code: str | None, what: str) -> Any:
+    """GetSessionToken with `code`; a rejected code is CodeNeeded: only that is worth another code
+    (throttling or bad keys are not)."""
+    client = aws.client(settings, "sts")
+    try:
+        with aws.explained(what, settings):
+            return _get_session_token(client, settings, code)
+    except AwsError as exc:
+        if aws.is_bad_mfa_code(exc):
+            raise CodeNeeded(REJECTED, rejected=True) from None
+        raise
 
 
 def _get_session_token(client: Any, settings: Settings, code: str | None) -> Any:
@@ -189,15 +240,7 @@ def obtain(settings: Settings, account: Account, code: str | None = None, ended:
         if first is not None:
             return first
         sent = take(f"letme needs a code from {settings.mfa_arn}") if settings.mfa_arn else None
-        client = aws.client(settings, "sts")
-        try:
-            with aws.explained("getting a session (sts:GetSessionToken)", settings):
-                response = _get_session_token(client, settings, sent)
-        except AwsError as exc:
-            if aws.is_bad_mfa_code(exc):
-                raise CodeNeeded(REJECTED, rejected=True) from None
-            raise
-        return _issued(response)
+        return _issued(_session_token(settings, sent, "getting a session (sts:GetSessionToken)"))
 
     if len(account.roles) > 1 and settings.session_duration > CHAINED_MAX:
         ui.info(f"hops 2..{len(account.roles)} last at most 1 hour (AWS caps chained roles), "

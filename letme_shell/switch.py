@@ -5,6 +5,10 @@ Modes:
   SDK refreshes by itself, long-running programs included.
 - profile: the temporary keys under `[X]` in the credentials file; AWS_PROFILE=X.
 - env: the keys themselves in the environment; AWS_PROFILE unset.
+
+What the prompt compares to tell a stale identity (`[aws:example1 ≠ default]`): in process and
+profile modes AWS_PROFILE must equal LETME_ACCOUNT and no AWS_ACCESS_KEY_ID may be set (static
+keys beat any profile); in env mode AWS_ACCESS_KEY_ID must equal LETME_ACCESS_KEY_ID.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ import os
 import shlex
 import sys
 
-from letme_shell import awsfiles, naming, validate
+from letme_shell import awsfiles, envchange, naming, validate
 from letme_shell.catalog import Account
 from letme_shell.config import Settings
 from letme_shell.credentials import Credentials
-from letme_shell.envchange import MANAGED, PREVIOUS, EnvChange
+from letme_shell.envchange import MANAGED, EnvChange
 from letme_shell.errors import LetmeError
 
 
@@ -33,9 +37,11 @@ def letme_command() -> list[str]:
 
 
 def process_command(settings: Settings, account: str) -> str:
-    argv = [*letme_command(), "credential-process", account, "--context", settings.context]
-    if os.environ.get("LETME_CONFIG") or settings.path.name != "letme.toml":
-        argv += ["--config", str(settings.path)]
+    """The profile's credential_process: pinned to this config file (absolute: an SDK may start
+    anywhere, with other XDG variables, or from cron) and this context, and carrying the origin,
+    so `credential-process` refuses to answer for a config that now means another account."""
+    argv = [*letme_command(), "credential-process", account, "--context", settings.context,
+            "--config", os.path.abspath(settings.path), "--origin", settings.origin()]
     # botocore splits credential_process with POSIX shell rules.
     return shlex.join(argv)
 
@@ -67,7 +73,9 @@ def sync_files(profile: awsfiles.Profile | None, force: bool) -> None:
 
 
 def env_change(settings: Settings, account: Account, mode: str, region: str, creds: Credentials,
-               previous: str | None) -> EnvChange:
+               previous: str | None, previous_mode: str | None = None, previous_region: str | None = None
+               ) -> EnvChange:
+    """`previous` (LETME_ACCOUNT before this switch), with its mode and region, is where `letme back` goes."""
     change = EnvChange({name: None for name in MANAGED})
     # The profile name and what the prompt shows: `example1` in [general], `example1@b` in context b.
     name = naming.qualified(account.name, settings.context)
@@ -75,6 +83,7 @@ def env_change(settings: Settings, account: Account, mode: str, region: str, cre
         change.set("AWS_ACCESS_KEY_ID", creds.access_key_id)
         change.set("AWS_SECRET_ACCESS_KEY", creds.secret_access_key)
         change.set("AWS_SESSION_TOKEN", creds.session_token)
+        change.set("LETME_ACCESS_KEY_ID", creds.access_key_id)
     else:
         change.set("AWS_PROFILE", name)
     change.set("AWS_REGION", region)
@@ -84,10 +93,11 @@ def env_change(settings: Settings, account: Account, mode: str, region: str, cre
     change.set("LETME_ACTIVE_CONTEXT", settings.context)
     change.set("LETME_MODE", mode)
     change.set("LETME_EXPIRES", str(creds.expires))
-    # In process mode the SDK renews; the hook only has to follow the cache.
-    change.set("LETME_REFRESH_AT", str(creds.expires - settings.refresh_window))
+    # In process mode the SDK renews; the hook only has to follow the cache. The window is never more than a
+    # share of the credentials' lifetime (Credentials.window), or short sessions would be renewed at once.
+    change.set("LETME_REFRESH_AT", str(creds.refresh_at(settings.refresh_window)))
     if set(account.tags) & set(settings.production_tags):
         change.set("LETME_PROD", "1")
     if previous and previous != name:
-        change.set(PREVIOUS, previous)
+        envchange.remember(change, previous, previous_mode, previous_region)
     return change

@@ -143,12 +143,15 @@ def check_file(path: Path, st: os.stat_result) -> None:
 
 
 def open_file(path: Path) -> int:
-    """A read-only descriptor of `path`, checked: never through a symbolic link inside letme's directories.
-    FileNotFoundError when it is absent; UnsafePath when it may not be trusted."""
+    """A read-only descriptor of `path`, checked: a regular file (a FIFO or a device would block or never end),
+    and never through a symbolic link inside letme's directories. FileNotFoundError when it is absent;
+    UnsafePath when it may not be trusted."""
     inside = CHECKED and root_of(path) is not None
     if inside:
         directory(path.parent)
-    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | (getattr(os, "O_NOFOLLOW", 0) if inside else 0)
+    # O_NONBLOCK: opening a FIFO someone put there must not wait for a writer (it changes nothing for files).
+    flags = (os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+             | (getattr(os, "O_NOFOLLOW", 0) if inside else 0))
     try:
         fd = os.open(path, flags)
     except OSError as exc:
@@ -157,8 +160,11 @@ def open_file(path: Path) -> int:
                              f"remove it: rm {path}") from None
         raise exc from None
     try:
+        st = os.fstat(fd)
         if inside:
-            check_file(path, os.fstat(fd))
+            check_file(path, st)
+        elif not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):  # a directory: the caller's message
+            raise UnsafePath(f"{path} is not a regular file", f"point letme at a file, or move {path} aside")
     except BaseException:
         os.close(fd)
         raise

@@ -32,7 +32,8 @@ _FIELD_NAMES = (r"(?:aws[_-]?)?secret[_-]?access[_-]?key|(?:aws[_-]?)?session[_-
 # Between a name and its value: a quote (plain, escaped, percent- or HTML-encoded), = : > or their encodings.
 _QUOTE = r"""(?:\\*["']|%2[27]|&quot;|&\#3[49];)"""
 _FIELD = (rf"(?P<keep>(?<![A-Za-z])(?i:{_FIELD_NAMES}){_QUOTE}?\s*(?:=|:|>|%3[AaDd])(?:\s|\+|%20|{_QUOTE})*)"
-          r"(?:[A-Za-z0-9/+=_-]|%2[BbFf]|%3[Dd])+")
+          # The value's characters, also as JSON escapes it (\/, \u002f), percent- or HTML-encoded.
+          r"(?:[A-Za-z0-9/+=_-]|%2[BbFf]|%3[Dd]|\\+/|\\+u00(?:2[BbFf]|3[Dd])|&\#(?:4[37]|61|x2[BbFf]|x3[Dd]);)+")
 # The federation request's Session parameter: the session JSON, percent-encoded.
 _SESSION_PARAM = r"(?<![A-Za-z0-9])Session=[^&\s'\"]+"
 # A bare run of base64 or base64url characters as long as a secret access key (40) or longer (tokens).
@@ -123,6 +124,10 @@ class NotForeground(NoTerminal):
     """There is a terminal, but this process runs in the background of it (`cmd &`, an SDK in a job)."""
 
 
+class NoAnswer(Exception):
+    """The terminal's input ended (Ctrl-D) before a line was entered."""
+
+
 def _in_foreground(fd: int) -> bool:
     """Whether this process's group is the terminal's foreground group. A background job that
     writes a question scribbles over the user's prompt line, and one that reads is stopped by
@@ -135,9 +140,22 @@ def _in_foreground(fd: int) -> bool:
         return False
 
 
+def foreground_terminal() -> bool:
+    """Whether this process may ask on its terminal: it has one, and runs in its foreground."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        return _in_foreground(fd)
+    finally:
+        os.close(fd)
+
+
 def ask_tty(question: str, secret: bool = False) -> str:
     """Ask on the controlling terminal, never through stdin/stdout (both may be pipes), and only
-    from the terminal's foreground: NotForeground otherwise, before anything is written."""
+    from the terminal's foreground: NotForeground otherwise, before anything is written. NoAnswer
+    when the input ends (Ctrl-D) before a line."""
     question = scrub(question)
     # Not open("/dev/tty", "r+"): a text-mode "r+" stream needs a seekable file, and a
     # terminal is not one, so that open fails on every real terminal.
@@ -157,10 +175,11 @@ def ask_tty(question: str, secret: bool = False) -> str:
         os.write(fd, question.encode("utf-8", "replace"))
         with os.fdopen(os.dup(fd), "rb", buffering=0) as tty:
             line = tty.readline()
+        if not line:
+            os.write(fd, b"\n")  # Ctrl-D leaves the prompt's line open: end it before any message
+            raise NoAnswer()
     except OSError:
         raise NoTerminal() from None
     finally:
         os.close(fd)
-    if not line:
-        raise NoTerminal()
     return line.decode("utf-8", "replace").strip()

@@ -22,6 +22,9 @@ CONTEXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 # An account outside its context: NAME@CONTEXT (see naming); the shells' hooks check LETME_ACCOUNT against it.
 QUALIFIED_NAME = re.compile(rf"{ACCOUNT_NAME.pattern}(@{CONTEXT_NAME.pattern})?")
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+# A one-time code as authenticator apps show it: 123456, 123 456 or 123-456 (ASCII digits only: \d would take
+# other scripts' digits, which AWS does not). Compiled on first use: the cached paths never read a code.
+MFA_CODE = r"([0-9]{3})[ -]?([0-9]{3})"
 
 
 def is_account_name(value: object) -> bool:
@@ -42,6 +45,13 @@ def is_mfa_arn(value: object) -> bool:
 
 def is_context_name(value: object) -> bool:
     return isinstance(value, str) and CONTEXT_NAME.fullmatch(value) is not None
+
+
+def mfa_code(text: str) -> str | None:
+    """The six digits of a code typed or pasted as `123456`, `123 456` or `123-456` (blanks around it
+    ignored), or None for anything else."""
+    found = re.fullmatch(MFA_CODE, text.strip())
+    return found.group(1) + found.group(2) if found else None
 
 
 def is_one_line(value: str) -> bool:

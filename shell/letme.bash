@@ -4,18 +4,19 @@
 #
 #     eval "$(letme hook bash)"
 #
-# Sections: set-up · the letme function · prompt segment · refresh before expiry ·
-# installation. Nothing here starts a process at a prompt: the clock is bash's own
-# (EPOCHSECONDS, else `printf '%(%s)T'`), and a process starts only once per
-# credential lifetime, inside the refresh window (see __letme_refresh_check).
+# Sections: set-up · the letme function · prompt segment · a line before commands on
+# expired credentials · refresh before expiry · installation. Nothing here starts a
+# process at a prompt: the clock is bash's own (EPOCHSECONDS, else `printf '%(%s)T'`),
+# and a process starts only once per credential lifetime, inside the refresh window
+# (see __letme_refresh_check).
 #
 # Settings (shell variables, read at every prompt):
 #   LETME_PROMPT=0                  no prompt segment
 #   LETME_PROMPT_FORMAT             default '[aws:{account} {ttl}{depth}]'
 #   LETME_PROMPT_COLOR              SGR colour of the segment, default 36 (cyan); empty: no colour
-#   LETME_PROMPT_WARN_COLOR         colour in the last minutes and once expired, default 33 (yellow)
-#   LETME_PROMPT_WARN_SECONDS       how many last seconds count as "last minutes", default 300
-#   LETME_PROMPT_PROD_COLOR         colour for production accounts (LETME_PROD=1), default 31 (red)
+#   LETME_PROMPT_WARN_COLOR         colour in the last minutes, once expired and when stale, default 33 (yellow)
+#   LETME_PROMPT_WARN_SECONDS       how many last seconds count as "last minutes" (shown as `4m!`), default 300
+#   LETME_PROMPT_PROD_COLOR         colour for production accounts (LETME_PROD=1) in every state, default 31 (red)
 #   LETME_AUTO_REFRESH=0            never renew in the background
 # NO_COLOR (https://no-color.org) turns the colours off. A value of the wrong shape
 # counts as unset: every value read from the environment is checked before bash
@@ -59,10 +60,10 @@ letme() {
     done
     case $__letme_sub in
         use | leave | back | refresh)
-            # --help prints text and --shell asks for code to read: neither is evaluated.
+            # --help and --version print text and --shell asks for code to read: none is evaluated.
             for __letme_arg in "$@"; do
                 case $__letme_arg in
-                    -h | --help | --shell | --shell=*)
+                    -h | --help | -v | --version | --shell | --shell=*)
                         command "$__letme_exe" "$@"
                         return
                         ;;
@@ -70,8 +71,12 @@ letme() {
             done
             __letme_eval "$@"
             ;;
-        # doctor reports whether the hook is loaded: tell it, for this one call.
-        doctor) LETME_HOOK_SHELL=bash command "$__letme_exe" "$@" ;;
+        # doctor reports whether the hook is loaded and what the last prompt showed: tell it, for this one call.
+        doctor)
+            local __letme_state
+            __letme_prompt_state
+            LETME_HOOK_SHELL=bash LETME_HOOK_PROMPT=$__letme_state command "$__letme_exe" "$@"
+            ;;
         *) command "$__letme_exe" "$@" ;;
     esac
 }
@@ -80,6 +85,10 @@ letme() {
 # exported) and evaluates its stdout if, and only if, it succeeded, with alias
 # expansion off (an alias named `export` or `unset` must not change it).
 __letme_eval() {
+    # `set -x` would print the evaluated code, keys and session token included: tracing stays
+    # off in here (`local -` gives the function its own options, put back on return).
+    local -
+    set +x
     local __letme_out __letme_rc __letme_had_aliases=0
     # \command: bash reads the text of $(...) again when it runs, with the user's aliases on.
     __letme_out=$(LETME_HOOK_SHELL=bash \command "$__letme_exe" "$@")
@@ -127,19 +136,23 @@ __letme_color() {
 # runs), and backslash escapes in it are not decoded. Colour codes are wrapped in
 # \001..\002 (readline's "invisible" markers), since \[ \] are not decoded
 # inside an expanded variable.
+#
+# The segment says what the next command will use: `[aws:example1 42m]`; `4m!` in
+# the last minutes (said in text, not only in colour: a production account keeps
+# its own colour in every state); `expired`; and, when the AWS variables no longer
+# select what letme set (another tool exported AWS_PROFILE or keys), what they
+# select instead: `[aws:example1 ≠ default]`, `[aws:example1 ≠ keys]`.
 __letme_ps1=''
 __letme_segment() {
-    local now=$1 account=${LETME_ACCOUNT-} expires=${LETME_EXPIRES-} left ttl depth='' color warn
+    local now=$1 account=${LETME_ACCOUNT-} expires=${LETME_EXPIRES-} left ttl depth='' color warn stale=''
     __letme_ps1=''
     if [[ -z $account || ${LETME_PROMPT-1} == 0 ]]; then
         return 0
     fi
+    __letme_stale "$account"
     # A name letme would never export is not shown: it may be text meant for a terminal.
     __letme_name "$account" || account='?'
     __letme_color "${LETME_PROMPT_COLOR-36}" 36
-    if [[ ${LETME_PROD-} == 1 ]]; then
-        __letme_color "${LETME_PROMPT_PROD_COLOR-31}" 31
-    fi
     if __letme_uint "$expires"; then
         left=$((expires - now))
         if ((left <= 0)); then
@@ -153,9 +166,19 @@ __letme_segment() {
         __letme_uint "$warn" || warn=300
         if ((left <= warn)); then
             __letme_color "${LETME_PROMPT_WARN_COLOR-33}" 33
+            if ((left > 0)); then
+                ttl+='!'
+            fi
         fi
     else
         ttl='?'
+    fi
+    if [[ -n $stale ]]; then
+        ttl=$stale
+        __letme_color "${LETME_PROMPT_WARN_COLOR-33}" 33
+    fi
+    if [[ ${LETME_PROD-} == 1 ]]; then
+        __letme_color "${LETME_PROMPT_PROD_COLOR-31}" 31
     fi
     if [[ ${LETME_SHELL_DEPTH-} =~ ^[1-9][0-9]{0,3}$ ]]; then
         depth=" shell:$LETME_SHELL_DEPTH"
@@ -171,6 +194,95 @@ __letme_segment() {
         seg=$'\001\e['"${color}m"$'\002'"$seg"$'\001\e[0m\002'
     fi
     __letme_ps1="$seg "
+}
+
+# __letme_stale ACCOUNT: sets `stale` to `≠ WHAT` when the AWS variables no longer
+# select what letme set for ACCOUNT (WHAT: the profile they select, or `keys`), else
+# to ''. String comparisons only. In process and profile modes letme sets
+# AWS_PROFILE=ACCOUNT and no keys (keys beat any profile in every SDK; boto3 reads
+# AWS_DEFAULT_PROFILE before AWS_PROFILE); in env mode it sets AWS_ACCESS_KEY_ID,
+# and LETME_ACCESS_KEY_ID to the same id. Without LETME_MODE (not set by letme)
+# nothing is compared. A profile name is shown only if it has a plain shape.
+__letme_stale() {
+    local account=$1 mode=${LETME_MODE-} other='' sign='!='
+    stale=''
+    case $mode in
+        process | profile)
+            if [[ -n ${AWS_ACCESS_KEY_ID-} ]]; then
+                other=keys
+            elif [[ -n ${AWS_DEFAULT_PROFILE-} && $AWS_DEFAULT_PROFILE != "$account" ]]; then
+                other=$AWS_DEFAULT_PROFILE
+            elif [[ ${AWS_PROFILE-} != "$account" ]]; then
+                other=${AWS_PROFILE:-default}
+            fi
+            ;;
+        env)
+            if [[ -z ${AWS_ACCESS_KEY_ID-} ]]; then
+                other=${AWS_DEFAULT_PROFILE:-${AWS_PROFILE:-default}}
+            elif [[ -n ${LETME_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID != "$LETME_ACCESS_KEY_ID" ]]; then
+                other=keys
+            fi
+            ;;
+    esac
+    [[ -n $other ]] || return 0
+    [[ $other =~ ^[A-Za-z0-9._@+-]{1,64}$ ]] || other='?'
+    # ≠ where the terminal's encoding is UTF-8, else two ASCII characters.
+    case ${LC_ALL:-${LC_CTYPE:-${LANG-}}} in
+        *[Uu][Tt][Ff]-8* | *[Uu][Tt][Ff]8*) sign='≠' ;;
+    esac
+    stale="$sign $other"
+}
+
+# ---- a line before commands on expired credentials ---------------------------------
+# PS0 is expanded after a command line is read and before it runs (bash >= 4.4),
+# once per line, not per simple command, and is written to stderr. It references
+# ${__letme_expired_line[...]} while an account is in use. Its subscript is
+# arithmetic on two numbers the prompt function checked (no process, no DEBUG trap,
+# so bash-preexec's keeps working): element 1, one line naming `letme refresh`, once
+# SECONDS has reached the expiry (measured on bash's SECONDS clock, set at the last
+# prompt).
+__letme_expired_at=0
+__letme_expired_line=('' '')
+__letme_expiry() {
+    local now=$1 account=${LETME_ACCOUNT-} expires=${LETME_EXPIRES-}
+    __letme_expired_at=0
+    if [[ -z $account ]] || ! __letme_uint "$expires" || ! __letme_uint "${SECONDS-}"; then
+        return 0
+    fi
+    __letme_name "$account" || account='?'
+    __letme_expired_at=$((SECONDS + expires - now))
+    if ((__letme_expired_at < 1)); then
+        __letme_expired_at=1
+    fi
+    __letme_expired_line[1]="letme: the credentials for $account have expired; run 'letme refresh'"$'\n'
+}
+
+# Puts the segment's reference in PS1 and the expiry line's in PS0 when they are
+# not there (a prompt tool that assigns PS1 at every prompt ran before this).
+__letme_install_prompt() {
+    # shellcheck disable=SC2016 # expanded at each prompt, not now
+    if [[ ${PS1-} != *'${__letme_ps1}'* ]]; then
+        PS1='${__letme_ps1}'${PS1-}
+    fi
+    # shellcheck disable=SC2016
+    if [[ ${PS0-} != *'${__letme_expired_line['* ]]; then
+        PS0='${LETME_ACCOUNT:+${__letme_expired_line[__letme_expired_at && SECONDS >= __letme_expired_at]}}'${PS0-}
+    fi
+}
+
+# What the last prompt showed, for doctor: sets __letme_state to off, not-run (the
+# prompt function is no longer in PROMPT_COMMAND), overwritten (something after it
+# rewrote PS1) or shown. PS1 is still the one the last prompt was drawn from.
+__letme_prompt_state() {
+    if [[ ${LETME_PROMPT-1} == 0 ]]; then
+        __letme_state=off
+    elif [[ ${PROMPT_COMMAND[*]-} != *__letme_precmd* ]]; then
+        __letme_state=not-run
+    elif [[ ${PS1-} != *'${__letme_ps1}'* ]]; then
+        __letme_state=overwritten
+    else
+        __letme_state=shown
+    fi
 }
 
 # ---- refresh before expiry ------------------------------------------------------
@@ -203,7 +315,8 @@ __letme_refresh_check() {
             </dev/null >/dev/null 2>&1 &)
         return 0
     fi
-    [[ $__letme_refresh_state == running && -e $file ]] || return 0
+    # A regular file of the user's only: a FIFO or a device someone planted there would hang `read`.
+    [[ $__letme_refresh_state == running && -f $file && -O $file ]] || return 0
     local result='' written=0 renewed=0
     read -r result written renewed <"$file" || true
     __letme_uint "$written" && __letme_uint "$renewed" || return 0
@@ -230,27 +343,48 @@ __letme_precmd() {
     __letme_uint "$__letme_now" || printf -v __letme_now '%(%s)T' -1
     __letme_refresh_check "$__letme_now"
     __letme_segment "$__letme_now"
-    # The user's PS1 and the next PROMPT_COMMAND entries see the command's status.
+    __letme_expiry "$__letme_now"
+    __letme_install_prompt
+    # PS1 and any PROMPT_COMMAND entry after this one see the status it was given.
     return "$__letme_status"
 }
 
 # ---- installation (idempotent: evaluating the hook twice installs once) --------
-# Runs first in PROMPT_COMMAND so that it reads the command's $? and hands it on.
-# The entry is `__letme_precmd && :`: a failing command before `&&` neither ends a
-# shell under `set -e` nor runs an ERR trap, and the list still has its status,
-# so after `false && true` the next entries see 1 and the shell lives on.
+# The prompt function runs after the PROMPT_COMMAND entries that were there before
+# it, so that a PS1 they assign at every prompt (git-prompt's __git_ps1, a
+# bash-preexec precmd function, a theme) gets the segment back before it is drawn.
+# bash >= 5.1: PROMPT_COMMAND is an array and the entry is an element of its own,
+# never element 0, which is what `PROMPT_COMMAND='...'` in a later line of
+# ~/.bashrc replaces (`PROMPT_COMMAND="...;$PROMPT_COMMAND"` keeps it too); it
+# goes before a last `__bp_interactive_mode` (bash-preexec's marker that the next
+# command is the user's). Older bash: appended to the string.
+# The entry is `{ __letme_precmd && :; } >/dev/null`:
+# - `&& :`: a failing command before `&&` neither ends a shell under `set -e` nor
+#   runs an ERR trap, and the list still has its status;
+# - stdout is not a terminal inside it: bash-preexec's DEBUG trap (0.4.x, where
+#   this entry may run after __bp_interactive_mode) then leaves the commands of
+#   this entry alone instead of taking them for the user's command line. Nothing
+#   here writes to stdout.
+# shellcheck disable=SC2016
+__letme_entry='{ __letme_precmd && :; } >/dev/null'
 if [[ ${PROMPT_COMMAND[*]-} != *__letme_precmd* ]]; then
-    if [[ -n ${PROMPT_COMMAND+set} && ${PROMPT_COMMAND@a} == *a* ]]; then
-        PROMPT_COMMAND=('__letme_precmd && :' "${PROMPT_COMMAND[@]}")
+    if ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
+        if [[ -z ${PROMPT_COMMAND+set} || ${PROMPT_COMMAND@a} != *a* ]]; then
+            # shellcheck disable=SC2128,SC2178 # a string (or unset) becomes element 0
+            PROMPT_COMMAND=("${PROMPT_COMMAND-}")
+        fi
+        if ((${#PROMPT_COMMAND[@]} > 1)) && [[ ${PROMPT_COMMAND[-1]} == __bp_interactive_mode ]]; then
+            PROMPT_COMMAND=("${PROMPT_COMMAND[@]:0:${#PROMPT_COMMAND[@]}-1}" "$__letme_entry" __bp_interactive_mode)
+        else
+            PROMPT_COMMAND+=("$__letme_entry")
+        fi
     else
-        # shellcheck disable=SC2178,SC2128 # the string form, bash < 5.1 or set by the user
-        PROMPT_COMMAND="__letme_precmd && :${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+        # shellcheck disable=SC2178,SC2128 # the string form of bash < 5.1
+        PROMPT_COMMAND="${PROMPT_COMMAND:+$PROMPT_COMMAND$'\n'}$__letme_entry"
     fi
 fi
-# shellcheck disable=SC2016 # expanded at each prompt, not now
-if [[ ${PS1-} != *'${__letme_ps1}'* ]]; then
-    PS1='${__letme_ps1}'${PS1-}
-fi
+unset __letme_entry
+__letme_install_prompt
 
 # Alias expansion as it was before this file (see "aliases" at the top).
 # One compound command, read whole before any of it runs: nothing after the

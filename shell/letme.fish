@@ -3,10 +3,14 @@
 #
 #     letme hook fish | source
 #
-# Sections: set-up · the letme function · prompt segment · refresh before expiry.
-# fish has no clock variable, so the segment runs `date +%s` once per prompt, and
-# only while an account is in use; everything else is builtins. A letme process
-# starts only once per credential lifetime, inside the refresh window.
+# Sections: set-up · the letme function · prompt segment · refresh before expiry ·
+# a line before commands on expired credentials.
+# fish has no clock variable, so while an account is in use the prompt runs
+# `date +%s` once (the segment and the renewal check share it; a repaint reads it
+# again), and so does fish_preexec once per command line; everything else is
+# builtins. A letme process starts only once per credential lifetime, inside the
+# refresh window. fish has no timer either: the segment changes at the next prompt
+# or repaint, and letme starts no process to wake it.
 #
 # Settings (read at every prompt): LETME_PROMPT=0 (no segment), LETME_PROMPT_FORMAT
 # ('[aws:{account} {ttl}{depth}]'), LETME_PROMPT_COLOR (36), LETME_PROMPT_WARN_COLOR
@@ -47,15 +51,15 @@ function letme --description 'switch this shell between AWS accounts'
         end
     end
     if builtin contains -- "$sub" use leave back refresh
-        # --help prints text and --shell asks for code to read: neither is sourced.
-        if not string match -q -r -- '^(-h|--help|--shell(=.*)?)$' $argv
+        # --help and --version print text and --shell asks for code to read: none is sourced.
+        if not string match -q -r -- '^(-h|--help|-v|--version|--shell(=.*)?)$' $argv
             __letme_eval $argv
             return
         end
     end
     if test "$sub" = doctor
-        # doctor reports whether the hook is loaded: tell it, for this one call.
-        LETME_HOOK_SHELL=fish command $__letme_exe $argv
+        # doctor reports whether the hook is loaded and what the last prompt showed: tell it, for this one call.
+        LETME_HOOK_SHELL=fish LETME_HOOK_PROMPT=(__letme_prompt_state) command $__letme_exe $argv
         return
     end
     command $__letme_exe $argv
@@ -66,6 +70,8 @@ end
 # output; a command substitution would not do: its stderr is the shell's, not the
 # function's, so `letme use x 2>file` would still print on the terminal.
 function __letme_eval
+    # fish_trace would print the sourced code, keys and session token included: off in here.
+    set -l fish_trace
     set -l out
     LETME_HOOK_SHELL=fish command $__letme_exe $argv | read -l -z out
     set -l rc $pipestatus[1]
@@ -105,23 +111,41 @@ function __letme_color --argument-names name default
 end
 
 # ---- prompt segment -----------------------------------------------------------
-# The user's fish_prompt is kept as __letme_user_prompt (copied once, so loading
-# the hook twice wraps it once) and called after the segment, with $status as the
-# last command left it.
+# The user's fish_prompt is kept as __letme_user_prompt and called after the
+# segment, with $status as the last command left it. A fish_prompt defined later (a
+# theme, the user's own) is wrapped again before the next prompt is drawn (see
+# __letme_on_prompt): the wrapper is known by its description.
+#
+# The segment says what the next command will use: `[aws:example1 42m]`; `4m!` in
+# the last minutes (said in text, not only in colour: a production account keeps
+# its own colour in every state); `expired`; and, when the AWS variables no longer
+# select what letme set, what they select instead: `[aws:example1 ≠ default]`,
+# `[aws:example1 ≠ keys]` (see __letme_stale).
+set -g __letme_prompt_description 'letme: the account segment, then your prompt'
+set -q __letme_now; or set -g __letme_now ''
+set -q __letme_now_fresh; or set -g __letme_now_fresh 0
+
 function __letme_segment
     set -q LETME_ACCOUNT; or return 0
     test -n "$LETME_ACCOUNT"; or return 0
     set -q LETME_PROMPT; and test "$LETME_PROMPT" = 0; and return 0
+    set -l stale (__letme_stale "$LETME_ACCOUNT")
     # A name letme would never export is not shown: it may be text meant for a terminal.
     set -l account "$LETME_ACCOUNT"
     __letme_name $account; or set account '?'
     set -l color (__letme_color LETME_PROMPT_COLOR 36)
-    if test "$LETME_PROD" = 1
-        set color (__letme_color LETME_PROMPT_PROD_COLOR 31)
-    end
     set -l ttl '?'
+    set -l now ''
     if __letme_uint "$LETME_EXPIRES"
-        set -l left (builtin math $LETME_EXPIRES - (command date +%s))
+        # The clock __letme_on_prompt read for this prompt; a repaint (no new prompt) reads it again.
+        set now $__letme_now
+        if test "$__letme_now_fresh" != 1
+            set now (command date +%s)
+        end
+        set -g __letme_now_fresh 0
+    end
+    if __letme_uint "$LETME_EXPIRES"; and __letme_uint "$now"
+        set -l left (builtin math $LETME_EXPIRES - $now)
         if test $left -le 0
             set ttl expired
         else if test $left -lt 3600
@@ -133,7 +157,15 @@ function __letme_segment
         __letme_uint "$LETME_PROMPT_WARN_SECONDS"; and set warn $LETME_PROMPT_WARN_SECONDS
         if test $left -le $warn
             set color (__letme_color LETME_PROMPT_WARN_COLOR 33)
+            test $left -gt 0; and set ttl "$ttl!"
         end
+    end
+    if test -n "$stale"
+        set ttl $stale
+        set color (__letme_color LETME_PROMPT_WARN_COLOR 33)
+    end
+    if test "$LETME_PROD" = 1
+        set color (__letme_color LETME_PROMPT_PROD_COLOR 31)
     end
     set -l depth ''
     if string match -q -r -- '^[1-9][0-9]{0,3}\z' "$LETME_SHELL_DEPTH"
@@ -153,24 +185,105 @@ function __letme_segment
     end
 end
 
+# __letme_stale ACCOUNT: prints `≠ WHAT` when the AWS variables no longer select what
+# letme set for ACCOUNT (WHAT: the profile they select, or `keys`), else nothing.
+# String comparisons only. In process and profile modes letme sets
+# AWS_PROFILE=ACCOUNT and no keys (keys beat any profile in every SDK; boto3 reads
+# AWS_DEFAULT_PROFILE before AWS_PROFILE); in env mode AWS_ACCESS_KEY_ID, and
+# LETME_ACCESS_KEY_ID to the same id. Without LETME_MODE nothing is compared. A
+# profile name is shown only if it has a plain shape.
+function __letme_stale --argument-names account
+    set -l other ''
+    switch "$LETME_MODE"
+        case process profile
+            if test -n "$AWS_ACCESS_KEY_ID"
+                set other keys
+            else if test -n "$AWS_DEFAULT_PROFILE"; and test "$AWS_DEFAULT_PROFILE" != "$account"
+                set other "$AWS_DEFAULT_PROFILE"
+            else if test "$AWS_PROFILE" != "$account"
+                set other default
+                test -n "$AWS_PROFILE"; and set other "$AWS_PROFILE"
+            end
+        case env
+            if test -z "$AWS_ACCESS_KEY_ID"
+                set other default
+                test -n "$AWS_PROFILE"; and set other "$AWS_PROFILE"
+                test -n "$AWS_DEFAULT_PROFILE"; and set other "$AWS_DEFAULT_PROFILE"
+            else if test -n "$LETME_ACCESS_KEY_ID"; and test "$AWS_ACCESS_KEY_ID" != "$LETME_ACCESS_KEY_ID"
+                set other keys
+            end
+    end
+    test -n "$other"; or return 0
+    string match -q -r -- '^[A-Za-z0-9._@+-]{1,64}\z' "$other"; or set other '?'
+    # ≠ where the terminal's encoding is UTF-8, else two ASCII characters.
+    set -l encoding "$LANG"
+    test -n "$LC_CTYPE"; and set encoding "$LC_CTYPE"
+    test -n "$LC_ALL"; and set encoding "$LC_ALL"
+    set -l sign '!='
+    string match -q -i -r -- 'utf-?8' "$encoding"; and set sign '≠'
+    builtin printf '%s %s\n' $sign "$other"
+end
+
 function __letme_return
     return $argv[1]
 end
 
-if not builtin functions -q __letme_user_prompt
-    if builtin functions -q fish_prompt
-        builtin functions -c fish_prompt __letme_user_prompt
-    else
-        function __letme_user_prompt
-            builtin printf '> '
+# Makes fish_prompt the wrapper around the current one (kept as __letme_user_prompt).
+function __letme_wrap_prompt
+    # A wrapper from an earlier letme hook (it had no description) already calls the user's prompt: kept.
+    if not builtin functions fish_prompt 2>/dev/null | string match -q -- '*__letme_user_prompt*'
+        builtin functions -q __letme_user_prompt; and builtin functions -e __letme_user_prompt
+        if builtin functions -q fish_prompt
+            builtin functions -c fish_prompt __letme_user_prompt
+        else
+            function __letme_user_prompt
+                builtin printf '> '
+            end
         end
     end
-    function fish_prompt
+    function fish_prompt --description "$__letme_prompt_description"
         set -l last_status $status
         __letme_segment
         __letme_return $last_status
         __letme_user_prompt
     end
+end
+
+# Whether fish_prompt is letme's wrapper (its description says so).
+function __letme_prompt_wrapped
+    set -l details (builtin functions --details --verbose fish_prompt 2>/dev/null)
+    test "$details[5]" = "$__letme_prompt_description"
+end
+
+# What the last prompt showed, for doctor: off, shown (fish_prompt is the wrapper)
+# or overwritten (a fish_prompt defined after this hook wrapped it last drew the prompt).
+function __letme_prompt_state
+    if set -q LETME_PROMPT; and test "$LETME_PROMPT" = 0
+        echo off
+    else if __letme_prompt_wrapped
+        echo shown
+    else
+        echo overwritten
+    end
+end
+
+__letme_prompt_wrapped; or __letme_wrap_prompt
+
+# Before each prompt: wrap a fish_prompt defined since, read the clock once (only
+# while an account is in use and something needs it), and check for renewal.
+function __letme_on_prompt --on-event fish_prompt
+    __letme_prompt_wrapped; or __letme_wrap_prompt
+    set -g __letme_now ''
+    set -g __letme_now_fresh 0
+    if test -n "$LETME_ACCOUNT"; and __letme_uint "$LETME_EXPIRES"
+        if test "$LETME_PROMPT" != 0; or begin
+                test "$LETME_AUTO_REFRESH" != 0; and __letme_uint "$LETME_REFRESH_AT"
+            end
+            set -g __letme_now (command date +%s)
+            set -g __letme_now_fresh 1
+        end
+    end
+    __letme_refresh_check
 end
 
 # ---- refresh before expiry ------------------------------------------------------
@@ -182,7 +295,7 @@ end
 set -q __letme_refresh_gen; or set -g __letme_refresh_gen ''
 set -q __letme_refresh_state; or set -g __letme_refresh_state ''
 set -q __letme_refresh_started; or set -g __letme_refresh_started 0
-function __letme_refresh_check --on-event fish_prompt
+function __letme_refresh_check
     test "$LETME_AUTO_REFRESH" = 0; and return 0
     set -l account "$LETME_ACCOUNT"
     set -l expires "$LETME_EXPIRES"
@@ -191,7 +304,8 @@ function __letme_refresh_check --on-event fish_prompt
     __letme_name $account; and __letme_context_name $ctx; or return 0
     __letme_uint "$LETME_REFRESH_AT"; and __letme_uint $expires; or return 0
     set -l file $__letme_state_dir/refresh/$ctx/$account
-    set -l now (command date +%s)
+    set -l now $__letme_now
+    __letme_uint "$now"; or return 0
     if test "$__letme_refresh_gen" != "$expires"
         test $now -ge $LETME_REFRESH_AT; or return 0
         set -g __letme_refresh_gen $expires
@@ -201,7 +315,8 @@ function __letme_refresh_check --on-event fish_prompt
         builtin disown $last_pid 2>/dev/null
         return 0
     end
-    test "$__letme_refresh_state" = running; and test -e $file; or return 0
+    # A regular file of the user's only: a FIFO or a device someone planted there would hang `read`.
+    test "$__letme_refresh_state" = running; and test -f $file -a -O $file; or return 0
     read -l result written renewed <$file
     __letme_uint "$written"; and __letme_uint "$renewed"; or return 0
     test $written -ge $__letme_refresh_started; or return 0
@@ -216,4 +331,18 @@ function __letme_refresh_check --on-event fish_prompt
         case '*'
             builtin printf "letme: renewing %s in the background failed; run 'letme refresh' to see why\n" $account >&2
     end
+end
+
+# ---- a line before commands on expired credentials ---------------------------------
+# fish_preexec, once per command line: when the credentials in use have expired,
+# one line naming `letme refresh` on stderr before the command runs (not before
+# letme itself, which is how to fix it). Whatever LETME_PROMPT says.
+function __letme_preexec --on-event fish_preexec
+    test -n "$LETME_ACCOUNT"; and __letme_uint "$LETME_EXPIRES"; or return 0
+    string match -q -r -- '^\s*letme(\s|\z)' "$argv[1]"; and return 0
+    set -l now (command date +%s)
+    __letme_uint "$now"; and test $now -ge $LETME_EXPIRES; or return 0
+    set -l account "$LETME_ACCOUNT"
+    __letme_name $account; or set account '?'
+    builtin printf "letme: the credentials for %s have expired; run 'letme refresh'\n" $account >&2
 end

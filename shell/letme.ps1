@@ -35,7 +35,7 @@ function global:letme {
         $sub = "$arg"
         break
     }
-    $passThrough = @($args | Where-Object { "$_" -match '^(-h|--help|--shell(=.*)?)$' }).Count -gt 0
+    $passThrough = @($args | Where-Object { "$_" -match '^(-h|--help|-v|--version|--shell(=.*)?)$' }).Count -gt 0
     if ($sub -in @('use', 'leave', 'back', 'refresh') -and -not $passThrough) {
         $env:LETME_HOOK_SHELL = 'powershell'
         try {
@@ -49,10 +49,12 @@ function global:letme {
         return
     }
     if ($sub -eq 'doctor') {
-        # doctor reports whether the hook is loaded: tell it, for this one call.
+        # doctor reports whether the hook is loaded and what the prompt shows: tell it, for this one call.
         $env:LETME_HOOK_SHELL = 'powershell'
+        $env:LETME_HOOK_PROMPT = __letme_prompt_state
         try { & $script:__letme_exe @args } finally {
             Remove-Item -LiteralPath Env:LETME_HOOK_SHELL -ErrorAction SilentlyContinue
+            Remove-Item -LiteralPath Env:LETME_HOOK_PROMPT -ErrorAction SilentlyContinue
         }
         return
     }
@@ -74,9 +76,13 @@ function global:__letme_long([string]$text) {
 }
 
 # ---- prompt segment -----------------------------------------------------------
+# As in the other hooks: `4m!` in the last minutes (LETME_PROMPT_WARN_SECONDS, 300),
+# `expired`, and a not-equal sign and WHAT when the AWS variables no longer select
+# what letme set (see __letme_stale).
 function global:__letme_segment {
     $account = "$env:LETME_ACCOUNT"
     if (-not $account -or $env:LETME_PROMPT -eq '0') { return '' }
+    $stale = __letme_stale $account
     # A name letme would never export is not shown: it may be text meant for a terminal.
     if ($account -cnotmatch $script:__letme_account_re) { $account = '?' }
     $ttl = '?'
@@ -86,13 +92,51 @@ function global:__letme_segment {
         if ($left -le 0) { $ttl = 'expired' }
         elseif ($left -lt 3600) { $ttl = '{0}m' -f [math]::Floor($left / 60) }
         else { $ttl = '{0}h{1:00}m' -f [math]::Floor($left / 3600), [math]::Floor(($left % 3600) / 60) }
+        $warn = __letme_long $env:LETME_PROMPT_WARN_SECONDS
+        if ($null -eq $warn) { $warn = 300 }
+        if ($left -gt 0 -and $left -le $warn) { $ttl = "$ttl!" }
     }
+    if ($stale) { $ttl = $stale }
     $depth = ''
     if ("$env:LETME_SHELL_DEPTH" -cmatch '^[1-9][0-9]{0,3}\z') { $depth = " shell:$env:LETME_SHELL_DEPTH" }
     $format = if ($env:LETME_PROMPT_FORMAT) { $env:LETME_PROMPT_FORMAT } else { '[aws:{account} {ttl}{depth}]' }
     # The format is text: control characters (terminal escapes, line breaks) are dropped.
     $format = $format -replace '\p{Cc}', ''
     return $format.Replace('{account}', $account).Replace('{ttl}', $ttl).Replace('{depth}', $depth) + ' '
+}
+
+# __letme_stale ACCOUNT: a not-equal sign and WHAT when the AWS variables no longer
+# select what letme set (WHAT: the profile they select, or 'keys'), else ''. String
+# comparisons only:
+# in process and profile modes AWS_PROFILE must be ACCOUNT and no keys set (keys beat
+# any profile; boto3 reads AWS_DEFAULT_PROFILE first); in env mode AWS_ACCESS_KEY_ID
+# must be LETME_ACCESS_KEY_ID. The sign is [char]0x2260, not the character: the hook
+# reaches PowerShell through a pipe (`letme hook powershell | Out-String`), decoded
+# with the console's encoding, which is not UTF-8 everywhere.
+function global:__letme_stale([string]$account) {
+    $other = ''
+    $mode = "$env:LETME_MODE"
+    if ($mode -ceq 'process' -or $mode -ceq 'profile') {
+        if ($env:AWS_ACCESS_KEY_ID) { $other = 'keys' }
+        elseif ($env:AWS_DEFAULT_PROFILE -and "$env:AWS_DEFAULT_PROFILE" -cne $account) { $other = "$env:AWS_DEFAULT_PROFILE" }
+        elseif ("$env:AWS_PROFILE" -cne $account) { $other = if ($env:AWS_PROFILE) { "$env:AWS_PROFILE" } else { 'default' } }
+    } elseif ($mode -ceq 'env') {
+        if (-not $env:AWS_ACCESS_KEY_ID) {
+            $other = if ($env:AWS_DEFAULT_PROFILE) { "$env:AWS_DEFAULT_PROFILE" } elseif ($env:AWS_PROFILE) { "$env:AWS_PROFILE" } else { 'default' }
+        } elseif ($env:LETME_ACCESS_KEY_ID -and "$env:AWS_ACCESS_KEY_ID" -cne "$env:LETME_ACCESS_KEY_ID") { $other = 'keys' }
+    }
+    if (-not $other) { return '' }
+    if ($other -cnotmatch '^[A-Za-z0-9._@+-]{1,64}\z') { $other = '?' }
+    return "$([char]0x2260) $other"
+}
+
+# What the prompt shows, for doctor: off, shown (the prompt function is letme's) or
+# overwritten (a prompt defined after the hook, by oh-my-posh or starship, say).
+function global:__letme_prompt_state {
+    if ($env:LETME_PROMPT -eq '0') { return 'off' }
+    $prompt = Get-Item Function:\prompt -ErrorAction SilentlyContinue
+    if ($prompt -and $prompt.ScriptBlock.ToString().Contains('__letme_segment')) { return 'shown' }
+    return 'overwritten'
 }
 
 if (-not (Test-Path Function:\__letme_user_prompt)) {
@@ -152,7 +196,8 @@ function global:__letme_refresh_check {
         $script:__letme_refresh_started = $now
         return
     }
-    if ($script:__letme_refresh_state -ne 'running' -or -not (Test-Path -LiteralPath $file)) { return }
+    # A file, not a directory (-PathType Leaf). Unlike bash, zsh and fish, this does not yet tell a FIFO from a file.
+    if ($script:__letme_refresh_state -ne 'running' -or -not (Test-Path -LiteralPath $file -PathType Leaf)) { return }
     $parts = "$(Get-Content -LiteralPath $file -TotalCount 1 -ErrorAction SilentlyContinue)" -split ' '
     if ($parts.Count -lt 3) { return }
     $written = __letme_long $parts[1]

@@ -165,3 +165,16 @@ def catalogued(sandbox: Sandbox, catalog_template: Path) -> Sandbox:
     """Like `initialised`, without paying for a `letme init` per test (the cache is the session's copy)."""
     shutil.copytree(catalog_template, sandbox.home / ".cache" / "letme" / "catalog")
     return sandbox
+
+
+@pytest.fixture(scope="session")
+def example1_cached(tmp_path_factory: pytest.TempPathFactory, catalog_template: Path, org: sampleorg.Org) -> Path:
+    """A letme cache directory (catalog, MFA session, example1's credentials), from one trip to moto per
+    session: copied into a sandbox, it lets obtain, use and remove of example1 run with no network."""
+    box = Sandbox(tmp_path_factory.mktemp("example1-cached") / "home", org)
+    shutil.copytree(catalog_template, box.home / ".cache" / "letme" / "catalog")
+    result = subprocess.run([LETME, "credential-process", "example1", "--mfa-code", "123456"], env=box.env,
+                            capture_output=True, text=True, timeout=60, start_new_session=True,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    return box.home / ".cache" / "letme"

@@ -255,3 +255,64 @@ def test_the_hooks_background_refresh_and_apply_for_another_contexts_account(two
     applied = two.ok("refresh", "--apply", "-q", "--context", ctx, "--shell", "bash", "--", account, env=hook_env)
     assert "export LETME_ACCOUNT='example1@b';" in applied.stdout
     assert "export LETME_ACTIVE_CONTEXT='b';" in applied.stdout
+
+
+def test_a_process_profile_answers_for_its_own_config_whoever_runs_it(catalogued: Sandbox, table_b: str) -> None:
+    """The review's case: a profile written under another config file (XDG_CONFIG_HOME, --config) must not
+    answer, for an SDK started without those settings (cron, an IDE, env -i), with the default config's account."""
+    box = catalogued
+    alt = box.home / "alt" / "letme"
+    alt.mkdir(parents=True)
+    (alt / "letme.toml").write_text(other_config(box, table_b).read_text())
+    theirs = {"XDG_CONFIG_HOME": str(box.home / "alt")}
+    box.ok("init", env=theirs)
+    result = box.ok("use", "example1", "--mfa-code", "123456", "--shell", "bash", env=theirs)
+    assert "AWS_PROFILE='example1'" in result.stdout
+    line = next(line for line in box.config_file.read_text().splitlines() if line.startswith("credential_process"))
+    assert f"--config {alt / 'letme.toml'}" in line and "--origin" in line
+    # An SDK without XDG_CONFIG_HOME: the profile's own config answers (the shell's account, b's example1).
+    assert f"::{ID_B}:" in identity(box, {**box.env, "AWS_PROFILE": "example1"})
+    # The default config's init rebuilds the shared catalog cache from its own table: the profile's config
+    # now refuses it (one line) rather than answer with the default config's example1.
+    box.ok("init")
+    sdk = subprocess.run([sys.executable, "-c", IDENTITY], env={**box.env, "AWS_PROFILE": "example1"},
+                         capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert sdk.returncode != 0 and ID_GENERAL not in sdk.stdout
+    assert "catalog cache of context 'general'" in sdk.stderr
+
+
+def test_a_relative_config_path_is_written_absolute(catalogued: Sandbox, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "my.toml").write_text(catalogued.letme_config.read_text())
+    subprocess.run([LETME, "use", "example1", "--mfa-code", "123456", "--shell", "bash"], cwd=work, check=True,
+                   env={**catalogued.env, "LETME_CONFIG": "my.toml"}, capture_output=True, timeout=120)
+    assert f"--config {work / 'my.toml'} " in catalogued.config_file.read_text()
+
+
+def test_a_process_profile_refuses_a_config_edited_since(catalogued: Sandbox, table_b: str) -> None:
+    catalogued.ok("use", "example1", "--mfa-code", "123456", "--shell", "bash")
+    set_config(catalogued, dynamodb_table=table_b)
+    catalogued.ok("init")
+    sdk = subprocess.run([sys.executable, "-c", IDENTITY], env={**catalogued.env, "AWS_PROFILE": "example1"},
+                         capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert sdk.returncode != 0 and ID_B not in sdk.stdout
+    assert "this profile was written for" in sdk.stderr and "letme use example1" in sdk.stderr
+
+
+def test_an_account_named_default_never_becomes_the_default_profile(sandbox: Sandbox, moto: str) -> None:
+    seed_table(moto, "letme-default", [sampleorg.account_item("default", 55), sampleorg.account_item("x1", 56)])
+    set_config(sandbox, dynamodb_table="letme-default")
+    sandbox.ok("init")
+    before = sandbox.credentials_file.read_text()
+    hub = identity(sandbox, sandbox.env)
+    for mode in ("process", "profile"):
+        env = switched(sandbox, "default", "--mode", mode)
+        assert env["AWS_PROFILE"] == env["LETME_ACCOUNT"] == "default@general"
+        assert "::100000000055:" in identity(sandbox, env)
+    # No profile, as after `letme leave` or in cron: still the hub user, and [default] as the user wrote it.
+    assert identity(sandbox, sandbox.env) == hub and "::100000000055:" not in hub
+    creds = configparser.RawConfigParser()
+    creds.read(sandbox.credentials_file)
+    assert creds["default"]["aws_access_key_id"] == sandbox.org.access_key_id
+    assert sandbox.credentials_file.read_text().startswith(before)

@@ -245,6 +245,11 @@ def test_refresh_apply_never_touches_the_network(sandbox: Sandbox, silent: stspr
     assert elapsed < MARGIN, f"took {elapsed:.1f}s"
     assert_no_bug_report(result.stderr)
     assert_one_error(result.stderr, "example1", "letme init")
+    # As the prompt runs it (-q): the same exit, and not a word at the prompt.
+    quiet = detached(sandbox, "refresh", "--apply", "-q", "--shell", "bash", "example1",
+                     env={"AWS_ENDPOINT_URL": silent.endpoint, "LETME_ACCOUNT": "example1", "LETME_MODE": "process"},
+                     timeout=90)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (3, "", "")
 
 
 # ---- a clock 45 minutes off AWS's ------------------------------------------------------------------------------
@@ -280,3 +285,52 @@ def test_doctor_finds_a_right_clock_right(proxied_catalogued: Sandbox, sts_proxy
     result = proxied_catalogued.run("doctor", "--json")
     checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
     assert checks["clock"]["status"] == "ok", checks["clock"]
+
+
+# ---- malformed endpoints and config paths: one line, never "unexpected … this is a bug" ----------------------
+
+@pytest.mark.parametrize("endpoint", ["http://[::1", "http://127.0.0.1:99999", "http://127.0.0.1:5000\r\nX-A: b",
+                                      "ftp://127.0.0.1/", "http://:80"])
+def test_a_malformed_endpoint_url_is_one_line(catalogued: Sandbox, endpoint: str) -> None:
+    result = detached(catalogued, "obtain", "example1", "--mfa-code", "123456", "--renew",
+                      env={"AWS_ENDPOINT_URL": endpoint})
+    assert result.returncode == 1, result.stderr
+    assert_one_error(result.stderr, "AWS_ENDPOINT_URL", "e.g. https://")
+    assert "unexpected" not in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["proc-mem", "fifo"])
+def test_a_config_path_that_is_not_a_file_is_one_line(catalogued: Sandbox, tmp_path: Path, kind: str) -> None:
+    path = "/proc/self/mem" if kind == "proc-mem" else str(tmp_path / "fifo")
+    if kind == "fifo":
+        os.mkfifo(path)
+    result = detached(catalogued, "list", env={"LETME_CONFIG": path}, timeout=30)
+    assert result.returncode == 1, result.stderr
+    assert_one_error(result.stderr, f"config file {path}")
+    assert "unexpected" not in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
+                    reason="a private /etc/resolv.conf needs a mount namespace and port 53 (root; CI runs as root)")
+def test_a_resolver_that_never_answers_is_held_to_the_deadline(catalogued: Sandbox, tmp_path: Path) -> None:
+    import socket
+
+    swallow = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # receives every DNS query, answers none
+    swallow.bind(("127.0.0.2", 53))
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.2\noptions timeout:15 attempts:2\n")
+    env = {"AWS_ENDPOINT_URL": "http://sts.letme-dns-test.example:5000", "LETME_AWS_TIMEOUT": "3"}
+    script = f'mount --bind {resolv} /etc/resolv.conf && exec "$0" "$@"'
+    started = time.monotonic()
+    try:
+        result = subprocess.run(["unshare", "-m", "sh", "-c", script, LETME, "obtain", "example1", "--mfa-code",
+                                 "123456", "--renew"], env={**catalogued.env, **env}, capture_output=True, text=True,
+                                timeout=120, stdin=subprocess.DEVNULL)
+    finally:
+        swallow.close()
+    elapsed = time.monotonic() - started
+    if "mount" in result.stderr and "letme" not in result.stderr:
+        pytest.skip(f"no private mount namespace here: {result.stderr.strip()}")
+    assert result.returncode == 1, result.stderr
+    assert_one_error(result.stderr, "sts.letme-dns-test.example", "no answer within 3s")
+    assert elapsed < 3 + MARGIN, f"took {elapsed:.1f}s against a 3 s deadline"

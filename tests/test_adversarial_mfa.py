@@ -199,3 +199,51 @@ def test_a_revoked_mfa_session_asks_for_a_code_with_no_lock_held(proxied: Sandbo
     assert asking.exitstatus == 0, asking.before
     assert sts_proxy.seen["GetSessionToken"] == 1
     assert [form["TokenCode"] for form in sts_proxy.forms if form.get("Action") == "GetSessionToken"] == ["246810"]
+
+
+# ---- a source profile that is a role with mfa_serial: botocore's own prompt ---------------------------------
+
+def role_source(box: Sandbox) -> None:
+    """aws_source_profile is a role profile that needs MFA; letme's own mfa_arn is not set."""
+    with box.config_file.open("a") as fh:
+        fh.write(f"\n[profile src]\nrole_arn = arn:aws:iam::123456789012:role/letme-hub\nsource_profile = default\n"
+                 f"mfa_serial = {box.org.mfa_arn}\nregion = eu-west-1\n")
+    text = box.letme_config.read_text().replace('aws_source_profile = "default"', 'aws_source_profile = "src"')
+    box.letme_config.write_text("\n".join(line for line in text.splitlines() if not line.startswith("mfa_arn")) + "\n")
+    init = pexpect.spawn(LETME, ["init"], env=box.env, encoding="utf-8", timeout=60)  # the catalog of this origin
+    init.expect("Enter MFA code for ")
+    init.sendline("123456")
+    init.expect(pexpect.EOF)
+    init.close()
+    assert init.exitstatus == 0, init.before
+
+
+def test_a_role_source_profiles_code_is_asked_by_letme_outside_the_deadline_and_locks(
+        catalogued: Sandbox, recorder: Recorder) -> None:
+    role_source(catalogued)
+    waiting = pexpect.spawn(LETME, ["credential-process", "example1"], env={**catalogued.env, "LETME_AWS_TIMEOUT": "3"},
+                            encoding="utf-8", timeout=30)
+    try:
+        waiting.expect("Enter MFA code for arn:aws:iam::123456789012:mfa/alice")
+        # No lock is held while the person reads their device: another letme finishes at once.
+        other = detached(catalogued, "credential-process", "example2", "--mfa-code", "123456", timeout=90)
+        assert other.returncode == 4 or other.returncode == 0, other.stderr  # (no terminal to ask its own code on)
+        assert "waiting for process" not in other.stderr
+        time.sleep(4)  # longer than the 3 s deadline: typing is not the network's time
+        waiting.sendline("123456")
+        waiting.expect(pexpect.EOF)
+    finally:
+        waiting.close(force=True)
+    assert waiting.exitstatus == 0, waiting.before
+    assert json.loads(waiting.before[waiting.before.index("{"):])["Version"] == 1
+    hub = [form for form in recorder.actions("AssumeRole") if form["RoleArn"].endswith(":role/letme-hub")]
+    assert hub and hub[0]["SerialNumber"] == catalogued.org.mfa_arn and hub[0]["TokenCode"] == "123456"
+
+
+def test_a_role_source_profiles_code_is_never_asked_in_the_background(
+        catalogued: Sandbox, job_shell: pexpect.spawn, tmp_path: Path) -> None:
+    role_source(catalogued)
+    status, seen = run_in_background(job_shell, f"{LETME} credential-process example1 >/dev/null 2>{tmp_path}/err",
+                                     tmp_path)
+    assert status == "4", (tmp_path / "err").read_text()
+    assert "Enter MFA code" not in seen and "background" in (tmp_path / "err").read_text()

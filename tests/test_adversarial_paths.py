@@ -175,3 +175,28 @@ def test_the_users_own_symlinked_cache_directory_keeps_working(catalogued: Sandb
     target.chmod(0o777)  # the directory it points to must still be the user's alone
     result = detached(catalogued, "credential-process", "example1")
     one_line_refusal(result, cache(catalogued), "chmod go-w")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_an_aws_file_that_is_not_a_regular_file_is_neither_read_nor_replaced(catalogued: Sandbox, tmp_path: Path,
+                                                                           kind: str) -> None:
+    # AWS_CONFIG_FILE=/dev/null as root replaced the machine's /dev/null with a 0600 file of profiles.
+    special = tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(special)
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("mknod needs root (CI runs as root)")
+        os.mknod(special, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a second /dev/null
+    result = detached(catalogued, "obtain", "example1", "--mfa-code", "123456",
+                      env={"AWS_CONFIG_FILE": str(special)}, timeout=30)
+    one_line_refusal(result, special, "AWS_CONFIG_FILE")
+    assert (stat.S_ISFIFO if kind == "fifo" else stat.S_ISCHR)(special.lstat().st_mode)
+
+
+def test_a_fifo_planted_as_a_cache_file_does_not_hang(catalogued: Sandbox) -> None:
+    records = cache(catalogued) / "catalog" / "general" / "accounts.jsonl"
+    records.unlink()
+    os.mkfifo(records, 0o600)
+    result = detached(catalogued, "credential-process", "example1", "--mfa-code", "123456", timeout=30)
+    one_line_refusal(result, records, "rm ")

@@ -248,6 +248,10 @@ def shapes(creds: dict[str, str]) -> dict[str, str]:
         "session-json-cut": json.dumps(session)[:-30],
         "session-repr": repr(session),
         "escaped-json": json.dumps(json.dumps(session)),
+        # JSON that escapes its slashes (PHP, some loggers), \u escapes, XML character references
+        "json-escaped-slashes": json.dumps(session).replace("/", "\\/"),
+        "json-unicode-slashes": json.dumps(session).replace("/", "\\u002f").replace("+", "\\u002B"),
+        "xml-char-refs": body.decode().replace("/", "&#47;").replace("+", "&#43;").replace("</", "<&#47;"),
         "invalid-url": invalid_url_message(creds),
         "federation-query": "GET /federation?" + urllib.parse.urlencode({"Action": "getSigninToken",
                                                                          "Session": json.dumps(session)}),

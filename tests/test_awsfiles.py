@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import shutil
 import stat
 import subprocess
 from pathlib import Path
@@ -214,3 +215,56 @@ def test_stale_temp_files_from_a_killed_writer_are_removed(catalogued: Sandbox) 
     catalogued.ok("obtain", "example1", "--mfa-code", "123456")
     assert not stale.exists()
     assert young.exists()
+
+
+# Sections that look like letme's to a careless reader but are not: the marker with another value, the
+# marker inside another key's indented continuation (configparser and botocore read it as part of that
+# value: `note` is "kept by hand\nmanager = letme"), the marker in a comment. letme owns a section only when
+# the section itself has the key `manager` with the value `letme`.
+FOREIGN = {
+    "credentials-manager-other": ("credentials", "[example1]\nmanager = other\naws_access_key_id = AKIAMINE\n"
+                                                 "aws_secret_access_key = mine\n"),
+    "config-manager-other": ("config", "[profile example1]\nmanager = other\nregion = sa-east-1\n"),
+    "credentials-continuation": ("credentials", "[example1]\naws_access_key_id = AKIAMINE\n"
+                                                "aws_secret_access_key = mine\nnote = kept by hand\n"
+                                                "    manager = letme\n"),
+    "config-continuation": ("config", "[profile example1]\nregion = sa-east-1\ns3 =\n    manager = letme\n"
+                                      "    max_concurrent_requests = 4\n"),
+    "credentials-hash-comment": ("credentials", "[example1]\n# manager = letme\naws_access_key_id = AKIAMINE\n"
+                                                "aws_secret_access_key = mine\n"),
+    "config-semicolon-comment": ("config", "[profile example1]\n; manager = letme\nregion = sa-east-1\n"),
+}
+REFUSED_COMMANDS = {
+    "obtain": ["obtain", "example1"],
+    "use": ["use", "example1"],  # process mode: a config profile, and no static keys in credentials
+    "use-profile": ["use", "example1", "--mode", "profile"],
+    "remove": ["remove", "example1"],
+}
+
+
+@pytest.mark.parametrize("case", FOREIGN)
+def test_a_section_that_only_looks_like_letmes_is_refused_and_kept(catalogued: Sandbox, example1_cached: Path,
+                                                                   case: str) -> None:
+    where, section = FOREIGN[case]
+    # A sanity check of the case itself, with the library the SDKs use: the section has no manager = letme.
+    parser = configparser.RawConfigParser()
+    parser.read_string(section)
+    assert parser.get(parser.sections()[0], "manager", fallback=None) != "letme"
+    # Credentials in letme's cache first, so every command below would have all it needs to write.
+    shutil.copytree(example1_cached, catalogued.home / ".cache" / "letme", dirs_exist_ok=True)
+    path = catalogued.credentials_file if where == "credentials" else catalogued.config_file
+    with path.open("a") as fh:
+        fh.write("\n# someone else's profile\n" + section + "# the end\n")
+    before = (catalogued.credentials_file.read_bytes(), catalogued.config_file.read_bytes())
+    for label, args in REFUSED_COMMANDS.items():
+        result = detached(catalogued, *args, env={"LETME_HOOK_SHELL": "bash"})
+        assert result.returncode == 1, (label, result.stderr)
+        assert result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert lines[0].startswith("letme: error: ") and "was not written by letme" in lines[0], (label, lines)
+        assert all(line.startswith("letme: hint: ") for line in lines[1:]) and "--force" in result.stderr
+        assert (catalogued.credentials_file.read_bytes(), catalogued.config_file.read_bytes()) == before, label
+    # --force is the way through, and then the section is letme's.
+    assert detached(catalogued, "obtain", "example1", "--force").returncode == 0
+    name = "example1" if where == "credentials" else "profile example1"
+    assert parsed(path)[name]["manager"] == "letme"

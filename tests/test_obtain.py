@@ -11,6 +11,7 @@ import configparser
 import json
 import re
 import subprocess
+import time
 from typing import Any
 
 import pytest
@@ -149,11 +150,16 @@ def test_cached_credentials_are_reused_and_renew_asks_sts_again(catalogued: Sand
 
 
 def test_credentials_inside_the_refresh_window_are_renewed(catalogued: Sandbox, recorder: Recorder) -> None:
-    # 900 s credentials with a 900 s window are never "fresh": every obtain asks STS.
-    set_config(catalogued, session_duration=900, refresh_window=900)
-    for _ in range(2):
-        result = detached(catalogued, "obtain", "example1", "--mfa-code", "123456")
-        assert result.returncode == 0, result.stderr
+    # One-hour credentials with the default 900 s window: fresh until their last 15 minutes, then renewed.
+    # (900 s credentials with a 900 s window used to be never fresh; see test_short_sessions.py.)
+    assert detached(catalogued, "obtain", "example1", "--mfa-code", "123456").returncode == 0
+    path = catalogued.home / ".cache/letme/credentials/general/example1.json"
+    data = json.loads(path.read_text())
+    data["credentials"]["Expires"] = int(time.time()) + 890  # in the window
+    data["credentials"]["Issued"] = data["credentials"]["Expires"] - 3600
+    path.write_text(json.dumps(data))
+    result = detached(catalogued, "obtain", "example1")
+    assert result.returncode == 0, result.stderr
     assert len(recorder.actions("AssumeRole")) == 2
     assert len(recorder.actions("GetSessionToken")) == 1
 

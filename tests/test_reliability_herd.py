@@ -2,8 +2,9 @@
 
 That is what a tool fanning out over one profile does on its first call. The
 per-account lock must turn the 20 into one role chain (one AssumeRole per hop,
-counted at moto's recorder) behind at most one MFA session, and every caller
-must get the same credentials as valid credential_process JSON.
+counted at moto's recorder) behind exactly one MFA session (one GetSessionToken,
+with the MFA serial and code), and every caller must get the same credentials as
+valid credential_process JSON.
 """
 
 from __future__ import annotations
@@ -44,4 +45,6 @@ def test_twenty_cold_credential_process_calls_make_one_role_chain(initialised: S
     # example2 is a 3-hop chain: exactly one AssumeRole per hop, in order, and one MFA session.
     assumed = [form["RoleArn"] for form in recorder.actions("AssumeRole")]
     assert assumed == hop_roles(2, 3)
-    assert len(recorder.actions("GetSessionToken")) <= 1
+    sessions = recorder.actions("GetSessionToken")
+    assert len(sessions) == 1, sessions
+    assert sessions[0]["SerialNumber"] == box.org.mfa_arn and sessions[0]["TokenCode"] == "123456"

@@ -10,10 +10,13 @@ Items letme cannot use safely are refused at `init` with one warning each.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+import time
 from pathlib import Path
 
 import hostile
+import pexpect
 import pytest
 from conftest import LETME, Sandbox
 from test_obtain import set_config
@@ -167,6 +170,35 @@ COMPLETE = {
             "__letme_complete letme '' use; printf '%s\\n' \"${{COMPREPLY[@]}}\" > {out}",
     "fish": "complete -C 'letme use ' > {out}",
 }
+# zsh completes only inside its line editor: TAB on `letme use `, and the list zsh prints below the line
+# (LISTMAX=0: no "do you wish to see all" question while the list fits the screen) read from the terminal.
+CSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x00-\x08\x0b-\x1f]")
+
+
+def complete_zsh(sh: object, out: Path) -> None:
+    from shells.harness import Shell
+
+    assert isinstance(sh, Shell)
+    sh.run("LISTMAX=0")
+    sh.child.send("letme use \t")
+    shown = ""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            shown += sh.child.read_nonblocking(65536, timeout=1.5)
+        except pexpect.TIMEOUT:
+            if shown:
+                break  # quiet for 1.5 s after the list
+    sh.child.send("\x03")
+    sh.sync()
+    words = CSI.sub(" ", shown).split()
+    assert "use" in words, words[:10]
+    # After the echo of what was typed, the list; zle redraws the typed line around it (no account is
+    # called letme or use in the hostile catalog).
+    listed = [word for word in words[words.index("use") + 1 :] if word not in ("letme", "use")]
+    out.write_text("".join(f"{word}\n" for word in listed))
+
+
 PAYLOADS = ("\x1b[31mred", "\x1b]0;pwned", "\x1b[2J", "\x1bc", "\x9b31m")
 
 
@@ -189,17 +221,31 @@ def test_use_prompt_and_completion_in_real_shells_execute_and_render_nothing(
             segment = sh.segment()
             assert segment is not None and name in segment, segment
             hostile.assert_no_escape(segment, "prompt segment")
-        # Hostile names typed (quoted by the shell's own rules) are refused; nothing runs.
+        # Every hostile string an argument can carry (all but the one with a NUL), quoted by the shell's own
+        # rules, goes through the letme function from a sourced script: refused, and nothing runs. After
+        # `--`, so that `--help` is a name too.
         quote = shells.get(shell_name).quote
-        typed = [s for s in hostile.strings(canary) if s.isprintable() and len(s) < 200]
+        corpus = [s for s in hostile.strings(canary) if "\0" not in s]
+        assert len(corpus) == len(hostile.strings(canary)) - 1
+        statuses, script = tmp_path / "statuses", tmp_path / "use-all"
+        status = "$status" if shell_name == "fish" else "$?"
+        script.write_text("".join(f"letme use --mode env -- {quote(text)}; printf '%s\\n' {status} >> "
+                                  f"{quote(str(statuses))}\n" for text in corpus))
+        sh.run(f"source {quote(str(script))}", timeout=300)
+        codes = statuses.read_text().split()
+        assert len(codes) == len(corpus) and "0" not in codes, codes
+        # Typed at the prompt as well (line editing included): every fifth printable one, 10 in all.
+        typed = [s for s in corpus if s.isprintable() and len(s) < 200]
         for text in typed[::5]:
             assert sh.status(f"letme use {quote(text)} --mode env", timeout=60) != 0, text
         assert sh.getenv("LETME_ACCOUNT") == "desc-015"  # the refusals changed nothing
+        out = tmp_path / "completions"
         if shell_name in COMPLETE:
-            out = tmp_path / "completions"
             sh.run(COMPLETE[shell_name].format(out=quote(str(out))), timeout=30)
-            offered = {line.split("\t")[0] for line in out.read_text().splitlines() if line}
-            assert offered and offered <= accepted, offered - accepted
+        else:
+            complete_zsh(sh, out)
+        offered = {line.split("\t")[0] for line in out.read_text().splitlines() if line}
+        assert offered == accepted, (offered - accepted, accepted - offered)
     finally:
         sh.close()
     shown = transcript.read_text(errors="replace")

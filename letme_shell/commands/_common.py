@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 
 from letme_shell import config
@@ -52,9 +51,13 @@ def add_account(parser: argparse.ArgumentParser, optional: bool = False) -> None
 
 def _mfa_code(text: str) -> str:
     # Checked before any AWS call, so a typo costs no request and no MFA attempt; never echoed.
-    if not re.fullmatch(r"\d{6}", text):
-        raise argparse.ArgumentTypeError("an MFA code is 6 digits")
-    return text
+    # `123 456` and `123-456` too, as authenticator apps show codes.
+    from letme_shell import validate
+
+    code = validate.mfa_code(text)
+    if code is None:
+        raise argparse.ArgumentTypeError("an MFA code is 6 digits (123456, 123 456 or 123-456)")
+    return code
 
 
 def add_mfa(parser: argparse.ArgumentParser) -> None:

@@ -35,9 +35,11 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write("".join(f"{'*' if n == active else ' '} {validate.printable(n)}\n" for n in names))
         return 0
     if args.action == "validate":
-        for name in names:
-            config.load(args.config, name)
-        ui.info(f"{path}: {len(names)} context{'' if len(names) == 1 else 's'}, all valid")
+        warnings = [line for name in names for line in config.window_warnings(config.load(args.config, name))]
+        for line in warnings:
+            ui.warn(line)
+        noted = f" ({len(warnings)} warning{'' if len(warnings) == 1 else 's'})" if warnings else ""
+        ui.info(f"{path}: {len(names)} context{'' if len(names) == 1 else 's'}, all valid{noted}")
         return 0
     if args.action == "use":
         if not args.name:

@@ -10,15 +10,18 @@ import argparse
 import json
 import sys
 
-from letme_shell import session
+from letme_shell import session, validate
 from letme_shell.commands import _common
 from letme_shell.credentials import Credentials
+from letme_shell.errors import LetmeError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common.add_account(parser)
     _common.add_mfa(parser)
     parser.add_argument("--renew", action="store_true", help="ignore cached credentials")
+    # Written by `use` into the profile's credential_process line: what the profile was made for.
+    parser.add_argument("--origin", help=argparse.SUPPRESS)
 
 
 def emit(creds: Credentials) -> None:
@@ -28,6 +31,11 @@ def emit(creds: Credentials) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings, name = _common.settings_for(args, args.account)
+    if args.origin is not None and args.origin != settings.origin():
+        # The config was edited since the profile was written: it would now mean another account.
+        raise LetmeError(f"this profile was written for {validate.printable(args.origin, 200)}, but "
+                         f"{settings.path} now says {settings.origin()}",
+                         f"run 'letme use {validate.printable(args.account)}' again to rewrite the profile")
     account = session.resolve(settings, name)
     emit(session.credentials_for(settings, account, args.mfa_code, renew=args.renew))
     return 0

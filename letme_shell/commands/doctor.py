@@ -31,6 +31,8 @@ CONNECT_TIMEOUT = 3.0
 CATALOG_STALE_DAYS = 30
 # The function from `letme hook` marks the letme it runs with this (see commands/use.py).
 HOOK_VAR = "LETME_HOOK_SHELL"
+# And, for doctor only, what the prompt the user last saw contained (each hook's __letme_prompt_state).
+PROMPT_VAR = "LETME_HOOK_PROMPT"
 # Variables other credential tools set; prompt segments (starship, oh-my-zsh, p10k) show
 # them before, or instead of, the profile letme selected.
 FOREIGN_PREFIXES = ("AWSUME_", "GRANTED_", "AWS_SSO_")
@@ -99,6 +101,45 @@ def check_hook() -> Check:
     except LetmeError:
         fix = "add to your shell's rc file: eval \"$(letme hook bash)\" (or zsh; fish: letme hook fish | source)"
     return Check("hook", WARN, "the letme shell hook is not active here ('letme use' cannot change this shell)", fix)
+
+
+# Where a prompt tool's own line must come relative to the hook's, per shell.
+_PROMPT_FIXES = {
+    "bash": "put eval \"$(letme hook bash)\" after the lines of ~/.bashrc that set PROMPT_COMMAND or PS1 "
+            "(git-prompt, bash-preexec, a theme), and do not replace PROMPT_COMMAND as a whole array later",
+    "zsh": "put eval \"$(letme hook zsh)\" after the theme in ~/.zshrc, and keep __letme_precmd in precmd_functions",
+    "fish": "load the hook after the theme in config.fish (letme hook fish | source); a theme that redefines "
+            "fish_prompt at every prompt needs LETME_PROMPT=0 and letme's values in its own prompt",
+    "powershell": "load the hook after the line that defines your prompt (oh-my-posh, starship) in $PROFILE",
+}
+
+
+def check_prompt() -> Check:
+    """The prompt the user saw last, as the hook's letme function describes it on doctor's command line:
+    shown (the segment's place was in it), off (LETME_PROMPT=0), overwritten (a prompt tool rewrote the
+    prompt after the hook drew it), not-run (the hook's prompt function no longer runs)."""
+    shell = os.environ.get(HOOK_VAR)
+    state = os.environ.get(PROMPT_VAR)
+    if not shell:
+        return Check("prompt", SKIP, "not checked: the letme shell hook is not active here")
+    if state not in ("shown", "off", "overwritten", "not-run"):
+        return Check("prompt", SKIP, "not checked: this hook does not say what its prompt shows "
+                     "(open a new shell to load the current hook)")
+    fix = _PROMPT_FIXES.get(shell, _PROMPT_FIXES["bash"])
+    if state == "off":
+        return Check("prompt", OK, "LETME_PROMPT=0: no segment, as set")
+    if state == "not-run":
+        return Check("prompt", WARN, "letme's prompt function no longer runs, so the prompt does not show the "
+                     "account in use (a later line replaced the shell's prompt hooks)", fix)
+    if state == "overwritten":
+        return Check("prompt", WARN, "the prompt you see has no letme segment: a prompt tool rewrote it after "
+                     "letme's hook", fix)
+    account = os.environ.get("LETME_ACCOUNT") or ""
+    from letme_shell import naming
+
+    if naming.is_qualified_name(account):
+        return Check("prompt", OK, f"the prompt shows letme's segment (now {account})")
+    return Check("prompt", OK, "the prompt has letme's segment (empty while no account is in use)")
 
 
 def _private(path: Path) -> str | None:
@@ -252,7 +293,7 @@ def run_checks(args: argparse.Namespace) -> list[Check]:
         checks += [check_catalog(settings), check_source_profile(settings)]
     else:
         checks += [Check("catalog", SKIP, "not checked: no valid config")]
-    checks += [check_hook(), check_permissions(settings), check_foreign_variables()]
+    checks += [check_hook(), check_prompt(), check_permissions(settings), check_foreign_variables()]
     if not args.no_network:
         reach = check_endpoint(settings, socket.create_connection)
         endpoint = _endpoint_url(settings)

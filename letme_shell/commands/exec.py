@@ -1,8 +1,9 @@
-"""letme exec ACCOUNT -- CMD ARGS...: run one command with the account's credentials.
+"""letme exec [ACCOUNT] -- CMD ARGS...: run one command with the account's credentials.
 
 letme replaces itself with CMD (os.execvpe), so CMD's exit status and signals
 are the caller's directly. Without CMD it prints the env-mode variables as
 shell code (`--shell`, else the detected shell): eval "$(letme exec X)".
+Without ACCOUNT (`letme exec -- CMD`), this shell's account, else the picker.
 """
 
 from __future__ import annotations
@@ -18,20 +19,28 @@ from letme_shell.errors import ExitCode, LetmeError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    _common.add_account(parser)
+    parser.usage = "%(prog)s [ACCOUNT] [options] [-- CMD ARGS...]"
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
     _common.add_mfa(parser)
     use.add_shell_option(parser, "letme exec X")
-    # Everything after ACCOUNT; run() separates the options from the command at `--`
-    # (argparse cannot both keep options after ACCOUNT and stop at `--`).
-    parser.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command to run, after --")
+    # ACCOUNT and everything after it, `--` included; run() takes them apart. A positional ACCOUNT would
+    # swallow the command of `letme exec -- true` (argparse drops the `--`, then 'true' is the account),
+    # and argparse cannot both keep options after ACCOUNT and stop at `--`.
+    parser.add_argument("words", nargs=argparse.REMAINDER, metavar="ACCOUNT -- CMD ARGS",
+                        help="the account (default: this shell's, else the picker), then the command after --")
+
+
+def _account_and_rest(words: list[str]) -> tuple[str | None, list[str]]:
+    """ACCOUNT (None for `letme exec -- CMD` and `letme exec`) and the words after it."""
+    if words and not words[0].startswith("-"):
+        return words[0], words[1:]
+    return None, words
 
 
 def _late_options(args: argparse.Namespace, rest: list[str]) -> list[str]:
     """Options given after ACCOUNT (before `--`) into `args`; returns the command after `--`."""
     if rest and not rest[0].startswith("-"):
-        # argparse already dropped a `--` that came right after ACCOUNT.
-        return rest
+        return rest  # `letme exec ACCOUNT CMD`, without `--`
     if "--" in rest:
         options, cmd = rest[: rest.index("--")], rest[rest.index("--") + 1 :]
     else:
@@ -63,8 +72,9 @@ def _common_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    cmd = _late_options(args, list(args.cmd))
-    change = env_mode_change(args, None)
+    args.account, rest = _account_and_rest(list(args.words))
+    cmd = _late_options(args, rest)
+    change = env_mode_change(args, None, usage="exec ACCOUNT -- CMD")
     if not cmd:
         shell = shells.get(args.shell) if args.shell else shells.detect()
         use.emit(shell, change)

@@ -16,6 +16,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     shell = use.target_shell(args, "leave")
     current = os.environ.get("LETME_ACCOUNT")
-    use.emit(shell, envchange.leave(current))
+    use.emit(shell, envchange.leave(current, os.environ.get("LETME_MODE"), os.environ.get("AWS_REGION")))
     ui.info(f"left {current}; 'letme back' returns to it" if current else "no account was in use")
     return 0

@@ -6,10 +6,10 @@ import argparse
 import sys
 import time
 
-from letme_shell import catalog, fuzzy, listing, ui
+from letme_shell import catalog, fuzzy, listing, ui, validate
 from letme_shell.commands import _common
 from letme_shell.config import Settings
-from letme_shell.errors import LetmeError
+from letme_shell.errors import ExitCode, LetmeError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: `list` is a cheap path
@@ -42,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
     tags = args.tag if args.tag is not None else settings.tags
     if args.json:
         accounts = _accounts(settings, tags)
-        _common.print_json([a.to_json() for a in _select({a.name: a for a in accounts}, args.filter)])
-        return 0
+        chosen = _select({a.name: a for a in accounts}, args.filter)
+        _common.print_json([a.to_json() for a in chosen])
+        return 0 if chosen or not (args.filter or tags) else ExitCode.FAILURE
     # The table init left ready; formatted from the records when filtering by tag, or when
     # the listing file is missing or doubtful.
     ready = None if tags else catalog.listed(settings)
@@ -52,19 +53,25 @@ def run(args: argparse.Namespace) -> int:
         info, text = ready
     else:
         text, info = listing.table(_accounts(settings, tags)), catalog.info(settings.context)
+    header, _, body = text.partition("\n")
+    rows = body.splitlines()
+    total = len(rows) if info is None or tags else info.count
     if args.filter or args.names:
-        header, _, body = text.partition("\n")
-        lines = _select({listing.name_of(line): line for line in body.splitlines()}, args.filter)
+        rows = _select({listing.name_of(line): line for line in rows}, args.filter)
         if args.names:
-            sys.stdout.write("".join(f"{listing.name_of(line)}\n" for line in lines))
-            return 0
-        text = listing.narrowed(header, lines)
-    if info:
-        ui.info(f"{info.count} accounts in context '{settings.context}', cached {_age(time.time() - info.fetched_at)}"
-                " ago ('letme init' refreshes)")
-    if text.count("\n") < 2:  # the header alone
-        ui.info("no account matches")
-        return 0
+            sys.stdout.write("".join(f"{listing.name_of(line)}\n" for line in rows))
+            return 0 if rows or not (args.filter or tags) else ExitCode.FAILURE
+        text = listing.narrowed(header, rows)
+    where = f"in context '{settings.context}'" + (f" tagged {', '.join(tags)}" if tags else "")
+    if not rows:
+        # As grep: no match is exit 1, with one line saying what was looked for among how many.
+        looked_for = f"'{validate.printable(args.filter)}'" if args.filter else "the tags"
+        ui.info(f"no account matches {looked_for} among the {total} {where}" if total
+                else f"no accounts {where}")
+        return ExitCode.FAILURE if args.filter or tags else 0
+    count = f"{len(rows)} of {total}" if len(rows) != total else f"{total}"
+    age = f", cached {_age(time.time() - info.fetched_at)} ago ('letme init' refreshes)" if info else ""
+    ui.info(f"{count} accounts {where}{age}")
     sys.stdout.write(text)
     return 0
 

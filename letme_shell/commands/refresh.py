@@ -86,10 +86,17 @@ def run(args: argparse.Namespace) -> int:
     region = os.environ.get("AWS_REGION") if here else None
     if args.apply:
         shell = use.target_shell(args, "refresh --apply")
-        # The prompt runs this in the foreground: the account must come from the catalog cache (exit 3
-        # otherwise), never from DynamoDB, so that a slow or silent network cannot hold the prompt.
-        session.resolve(settings, name, offline=True)
-        use.emit(shell, use.change_for(settings, name, _current_mode(), region, None, cached_only=True))
+        try:
+            # The prompt runs this in the foreground: the account must come from the catalog cache (exit 3
+            # otherwise), never from DynamoDB, so that a slow or silent network cannot hold the prompt.
+            session.resolve(settings, name, offline=True)
+            use.emit(shell, use.change_for(settings, name, _current_mode(), region, None, cached_only=True))
+        except LetmeError as exc:
+            if exc.exit_code == ExitCode.NOTHING and ui.QUIET:
+                # The prompt's quiet apply (-q): nothing to apply is no news (an account `use` read from
+                # DynamoDB without a catalog cache, credentials another letme replaced meanwhile).
+                return ExitCode.NOTHING
+            raise
         return 0
     account = session.resolve(settings, name)
     codes = _no_prompt if args.no_prompt else None

@@ -1,8 +1,10 @@
-"""letme shell ACCOUNT: a new shell with the account's credentials in its environment.
+"""letme shell [ACCOUNT]: a new shell with the account's credentials in its environment.
 
 The child gets env-mode variables (keys, region, expiry, LETME_*) plus
 LETME_SHELL_DEPTH, so the prompt segment can show the nesting and a `letme
-shell` inside it can say what is going on. letme replaces itself with the
+shell` inside it can say what is going on; `--mode process|profile` gives it
+AWS_PROFILE instead, with the profile written as `letme use` writes it. With no
+ACCOUNT, this shell's account (else the picker). letme replaces itself with the
 shell (exec), so the shell's exit status is letme's. Secrets travel in the
 environment only, never in argv.
 """
@@ -13,8 +15,8 @@ import argparse
 import os
 import shutil
 
-from letme_shell import session, shells, switch, ui, validate
-from letme_shell.commands import _common
+from letme_shell import config, session, shells, switch, ui, validate
+from letme_shell.commands import _common, use
 from letme_shell.envchange import EnvChange
 from letme_shell.errors import LetmeError
 
@@ -22,9 +24,14 @@ DEPTH_VAR = "LETME_SHELL_DEPTH"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    _common.add_account(parser)
+    parser.add_argument("account", nargs="?", metavar="ACCOUNT",
+                        help="account name from the catalog (default: this shell's, else the picker)")
+    parser.add_argument("--mode", choices=config.USE_MODES,
+                        help="how the shell gets the credentials (default: env, the keys themselves)")
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
     _common.add_mfa(parser)
+    parser.add_argument("--force", action="store_true",
+                        help="with --mode process or profile: replace a profile of that name letme did not write")
 
 
 def child_environment(change: EnvChange) -> dict[str, str]:
@@ -37,12 +44,17 @@ def child_environment(change: EnvChange) -> dict[str, str]:
     return env
 
 
-def env_mode_change(args: argparse.Namespace, previous: str | None) -> EnvChange:
-    settings, name = _common.settings_for(args, args.account)
+def env_mode_change(args: argparse.Namespace, previous: str | None, usage: str = "shell ACCOUNT",
+                    mode: str = "env", force: bool = False) -> EnvChange:
+    """The child's environment change: the named account, else this shell's (or the picker); `mode` env
+    by default, or process/profile with the profile written (never over one letme did not write)."""
+    settings, name = use.account_or_default(args, usage)
     account = session.resolve(settings, name)
     region = switch.pick_region(settings, account, args.region)  # a bad --region fails before any MFA prompt
     creds = session.credentials_for(settings, account, args.mfa_code)
-    return switch.env_change(settings, account, "env", region, creds, previous)
+    switch.sync_files(switch.profile_for(settings, account, mode, region, creds), force)
+    _, previous_mode, previous_region = use.previous_state()
+    return switch.env_change(settings, account, mode, region, creds, previous, previous_mode, previous_region)
 
 
 def current_depth() -> int:
@@ -53,7 +65,8 @@ def current_depth() -> int:
 def run(args: argparse.Namespace) -> int:
     depth = current_depth()
     current = os.environ.get("LETME_ACCOUNT")
-    change = env_mode_change(args, current)
+    change = env_mode_change(args, current, mode=args.mode or "env", force=args.force)
+    name = change["LETME_ACCOUNT"] or "?"
     env = child_environment(change)
     env[DEPTH_VAR] = str(depth + 1)
     _, found = shells.detect_program()
@@ -62,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
     if depth:
         shown = validate.printable(current or "?")
         ui.info(f"you are already in a letme shell for {shown} (depth {depth}); this starts another one inside it, "
-                f"and 'exit' returns to {shown}. To switch in place instead: letme use {args.account}")
-    ui.info(f"starting {os.path.basename(program)} with {args.account}'s credentials; 'exit' to leave")
+                f"and 'exit' returns to {shown}. To switch in place instead: letme use {name}")
+    ui.info(f"starting {os.path.basename(program)} with {name}'s credentials; 'exit' to leave")
     try:
         os.execve(program, [program], env)
     except OSError as exc:

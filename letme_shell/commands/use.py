@@ -35,13 +35,21 @@ def add_shell_option(parser: argparse.ArgumentParser, example: str) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    _common.add_account(parser, optional=True)
+    parser.add_argument("account", nargs="?", metavar="ACCOUNT",
+                        help="account name from the catalog (see 'letme list'); '-' for the previous one, "
+                        "as 'letme back'")
     parser.add_argument("--mode", choices=config.USE_MODES, help="how credentials reach the shell "
                         "(default: the config's use_mode, 'process')")
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
     _common.add_mfa(parser)
     parser.add_argument("--force", action="store_true", help="replace a profile of that name letme did not write")
+    add_yes_option(parser)
     add_shell_option(parser, "letme use X")
+
+
+def add_yes_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--yes", action="store_true",
+                        help="switch into a production account without asking (with confirm_production = true)")
 
 
 def target_shell(args: argparse.Namespace, command: str) -> Shell:
@@ -71,6 +79,54 @@ def pick(settings: Settings) -> str:
     return picker.pick(settings, current=current if here and current else None)
 
 
+def confirm_production(settings: Settings, name: str, yes: bool) -> None:
+    """With `confirm_production = true`, switching into an account tagged as production (production_tags)
+    takes a `y` at the terminal, or --yes. Never asked in scripts: without a terminal it is an error
+    naming --yes. The account this shell already uses is not asked about again (another region, say)."""
+    if yes or not settings.confirm_production:
+        return
+    from letme_shell import naming
+
+    account = session.resolve(settings, name)
+    tags = sorted(set(account.tags) & set(settings.production_tags))
+    shown = naming.qualified(account.name, settings.context)
+    if not tags or os.environ.get("LETME_ACCOUNT") == shown:
+        return
+    try:
+        answer = ui.ask_tty(f"letme: {shown} is a production account (tagged {', '.join(tags)}). "
+                            "Switch to it? [y/N] ")
+    except ui.NotForeground:
+        raise LetmeError(f"{shown} is a production account and confirm_production is on, but this letme runs "
+                         "in the background of its terminal, where it may not ask",
+                         "run it in the foreground, or pass --yes", ExitCode.USAGE) from None
+    except ui.NoTerminal:
+        raise LetmeError(f"{shown} is a production account and confirm_production is on, but there is no "
+                         "terminal to ask on", "pass --yes to switch without asking", ExitCode.USAGE) from None
+    if answer.lower() not in ("y", "yes"):
+        raise LetmeError(f"not switching to {shown}")
+
+
+def account_or_default(args: argparse.Namespace, usage: str) -> tuple[Settings, str]:
+    """The settings and account name for `console`, `shell` and `exec`: the one named (args.account), else this
+    shell's (LETME_ACCOUNT, with a note), else the picker at a terminal, else one line saying it is missing.
+
+    LETME_ACCOUNT of another context than --context names is not taken: --context says where to look."""
+    if args.account is not None:
+        return _common.settings_for(args, args.account)
+    from letme_shell import naming
+
+    current = os.environ.get("LETME_ACCOUNT", "")
+    given = getattr(args, "context", None)
+    if naming.is_qualified_name(current) and given in (None, naming.split(current)[1] or config.DEFAULT_CONTEXT):
+        ui.info(f"no account named: using this shell's {current}")
+        return _common.settings_for(args, current, qualified=True)
+    if ui.foreground_terminal():
+        settings = _common.settings(args)
+        return settings, pick(settings)
+    raise LetmeError("no account given and none in use in this shell",
+                     f"name one: letme {usage}, or switch this shell with 'letme use ACCOUNT' first", ExitCode.USAGE)
+
+
 def ttl_text(seconds: int) -> str:
     if seconds <= 0:
         return "expired"
@@ -79,9 +135,16 @@ def ttl_text(seconds: int) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+def previous_state() -> tuple[str | None, str | None, str | None]:
+    """What this shell uses before a switch (account, mode, region): where `letme back` returns to."""
+    return os.environ.get("LETME_ACCOUNT"), os.environ.get("LETME_MODE"), os.environ.get("AWS_REGION")
+
+
 def change_for(settings: Settings, name: str, mode: str | None, region: str | None, mfa_code: str | None,
-               force: bool = False, previous: str | None = None, cached_only: bool = False) -> EnvChange:
-    """Credentials for `name` (cache first), the AWS files its mode needs, and the EnvChange."""
+               force: bool = False, previous: str | None = None, cached_only: bool = False,
+               previous_mode: str | None = None, previous_region: str | None = None) -> EnvChange:
+    """Credentials for `name` (cache first), the AWS files its mode needs, and the EnvChange.
+    `previous` and its mode and region (see previous_state) are recorded for `letme back`."""
     account = session.resolve(settings, name)
     mode = mode or settings.use_mode
     chosen_region = switch.pick_region(settings, account, region)
@@ -92,7 +155,7 @@ def change_for(settings: Settings, name: str, mode: str | None, region: str | No
     else:
         creds = session.credentials_for(settings, account, mfa_code)
     switch.sync_files(switch.profile_for(settings, account, mode, chosen_region, creds), force)
-    change = switch.env_change(settings, account, mode, chosen_region, creds, previous)
+    change = switch.env_change(settings, account, mode, chosen_region, creds, previous, previous_mode, previous_region)
     ui.info(f"using {account.name} ({mode} mode, {chosen_region}), "
             f"credentials valid for {ttl_text(creds.seconds_left(int(time.time())))}")  # whole seconds, as the prompt
     return change
@@ -105,13 +168,20 @@ def emit(shell: Shell, change: EnvChange) -> None:
 
 def run(args: argparse.Namespace) -> int:
     shell = target_shell(args, "use")
+    if args.account == "-":  # as `cd -`: the previous account, in its mode and region
+        from letme_shell.commands import back
+
+        emit(shell, back.change_back(args, args.mode, args.region))
+        return 0
     if args.account is None:
         settings = _common.settings(args)
         name = pick(settings)
     else:  # `letme use ""` is an error, not the picker
         settings, name = _common.settings_for(args, args.account)
-    change = change_for(settings, name, args.mode, args.region, args.mfa_code, args.force,
-                        previous=os.environ.get("LETME_ACCOUNT"))
+    confirm_production(settings, name, args.yes)
+    previous, previous_mode, previous_region = previous_state()
+    change = change_for(settings, name, args.mode, args.region, args.mfa_code, args.force, previous=previous,
+                        previous_mode=previous_mode, previous_region=previous_region)
     emit(shell, change)
     history.remember(change)  # the picker and TAB offer recent accounts first
     return 0

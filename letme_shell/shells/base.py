@@ -49,6 +49,9 @@ class Shell:
     # What the user puts in their rc file, and which file that is.
     rc_line: str = ""
     rc_file: str = ""
+    # A line put before the two files and one after them, for what must hold while the shell reads them.
+    prelude: str = ""
+    epilogue: str = ""
 
     def quote(self, value: str) -> str:
         raise NotImplementedError
@@ -81,4 +84,4 @@ class Shell:
             if text.count(PLACEHOLDER) > 1:
                 raise AssertionError(f"more than one {PLACEHOLDER} in a {self.name} file")
             parts.append(text.replace(PLACEHOLDER, block))
-        return "\n".join(parts)
+        return self.prelude + "\n".join(parts) + self.epilogue

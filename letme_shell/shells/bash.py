@@ -23,6 +23,12 @@ class Bash(Shell):
     completion_file = "letme.bash"
     rc_line = 'eval "$(letme hook bash)"'
     rc_file = "~/.bashrc"
+    # With `set +o interactive-comments`, bash runs every comment line of the hook as a command (and
+    # stops at the first `(` in one). eval reads its input one command at a time, so a first line that
+    # turns comments on covers the rest; the last line puts the user's setting back.
+    prelude = ("__letme_comments=0; \\shopt -q interactive_comments && __letme_comments=1; "
+               "\\shopt -s interactive_comments\n")
+    epilogue = "\n((__letme_comments)) || \\shopt -u interactive_comments; \\unset __letme_comments\n"
 
     def quote(self, value: str) -> str:
         return posix_quote(value)

@@ -18,3 +18,5 @@ class Zsh(Bash):
     completion_file = "_letme"
     rc_line = 'eval "$(letme hook zsh)"'
     rc_file = "~/.zshrc"
+    # zsh reads comments in eval whatever INTERACTIVE_COMMENTS says: none of bash's prelude.
+    prelude = epilogue = ""

@@ -34,12 +34,14 @@ def hook_text(shell: str, env: dict[str, str]) -> str:
 
 class Shell:
     def __init__(self, name: str, env: dict[str, str], workdir: Path, hook: bool = True,
-                 before_hook: str = ""):
+                 before_hook: str = "", wrapper: tuple[str, ...] = ()):
+        """`wrapper`: a command line the shell runs under (strace -f -o FILE, to count its processes)."""
         self.name = name
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         env = {**env, "TERM": "xterm", "LC_ALL": "C.UTF-8", "fish_greeting": ""}
-        self.child = pexpect.spawn(COMMANDS[name][0], COMMANDS[name][1:], env=env, cwd=str(workdir),
+        argv = [*wrapper, *COMMANDS[name]]
+        self.child = pexpect.spawn(argv[0], argv[1:], env=env, cwd=str(workdir),
                                    encoding="utf-8", codec_errors="replace", timeout=TIMEOUT,
                                    dimensions=(40, 400))
         # The sentinel prompt; the hook wraps or prefixes it, as it would a user's prompt.

@@ -11,6 +11,8 @@ prompt must come back without an error line.
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -80,6 +82,19 @@ def test_abbreviated_help_is_a_usage_error_and_nothing_is_evaluated(name, start)
     assert [line for line in lines if line.startswith("letme: error:")] == \
         ["letme: error: unrecognized arguments: --he"], lines
     assert all(line.startswith("letme: ") for line in lines), lines  # no help text, no shell complaining about it
+
+
+@pytest.mark.parametrize("name", SHELLS)
+@pytest.mark.parametrize("flag", ["-v", "--version", "--help"])
+def test_version_and_help_before_the_command_are_printed_not_evaluated(name, flag, start):
+    sh = start(name)
+    out = sh.workdir / "out"
+    assert sh.status(f"letme {flag} use > {out} 2>&1") == 0
+    text = out.read_text()
+    assert text.startswith("letme 0." if "v" in flag else "usage: letme"), text
+    # Only letme's text: had it been evaluated, the shell would have complained about its words.
+    assert not [line for line in text.splitlines()
+                if line.startswith(("bash:", "zsh:", "fish:", "letme: error")) or "not found" in line], text
 
 
 @pytest.mark.parametrize("name,other", [("bash", "fish"), ("zsh", "fish"), ("fish", "bash")])
@@ -237,6 +252,14 @@ def _cases(canary: Path) -> dict[str, dict[str, str]]:
                    "LETME_PROMPT_PROD_COLOR": f"31`touch {canary}`"},
         "warn-color": {**valid, "LETME_EXPIRES": str(now + 100), "LETME_PROMPT_WARN_COLOR": f"33m\a{run}"},
         "prod-color": {**valid, "LETME_PROD": "1", "LETME_PROMPT_PROD_COLOR": f"31;{run}"},
+        # shown when the identity is stale (`≠ PROFILE`): another tool's value, never run or shown raw
+        "aws-profile": {**valid, "LETME_MODE": "process", "AWS_PROFILE": f"x{run}`touch {canary}`%F{{red}}"},
+        "aws-default-profile": {**valid, "LETME_MODE": "profile", "AWS_PROFILE": "example1",
+                                "AWS_DEFAULT_PROFILE": f"\x1b]0;{run}\a"},
+        "letme-access-key-id": {**valid, "LETME_MODE": "env", "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+                                "LETME_ACCESS_KEY_ID": f"{arith}"},
+        # the line before a command on expired credentials (bash: PS0 arithmetic on a checked number)
+        "expired": {**valid, "LETME_EXPIRES": str(now - 5), "LETME_ACCOUNT": f"x{run}"},
     }
 
 
@@ -255,6 +278,10 @@ EXPECTED_SEGMENT = {
     "expires": r"\[aws:example1 \?\]",
     "expires-octal": r"\[aws:example1 \?\]",
     "expires-huge": r"\[aws:example1 \?\]",
+    "aws-profile": r"\[aws:example1 ≠ \?\]",
+    "aws-default-profile": r"\[aws:example1 ≠ \?\]",
+    "letme-access-key-id": r"\[aws:example1 ≠ keys\]",
+    "expired": r"\[aws:\? expired\]",
 }
 
 
@@ -291,3 +318,78 @@ def test_hostile_environment_values_run_nothing(name, subst, case, start, tmp_pa
         default = {"colors": "36", "warn-color": "33", "prod-color": "31"}[case]
         assert f"\x1b[{default}m[aws:example1" in printed, printed
         assert "touch" not in printed and "%}" not in printed and "\a[aws" not in printed, printed
+
+
+@pytest.mark.parametrize("name", SHELLS)
+@pytest.mark.parametrize("planted", ["fifo", "foreign"])
+def test_a_status_file_planted_by_someone_else_is_not_read(name, planted, start, tmp_path):
+    """The refresh status file is read at a prompt: a FIFO there would hang `read` for good; a file another
+    user owns is not the background renewal's answer."""
+    if planted == "foreign" and os.geteuid() != 0:
+        pytest.skip("chown to another uid needs root (CI runs as root)")
+    now = int(time.time())
+    sh = start(name, env={"LETME_ACCOUNT": "example1", "LETME_EXPIRES": str(now + 600),
+                          "LETME_REFRESH_AT": str(now + 500)}, hook=False)
+    load_hook(sh)
+    # A stand-in for letme that only records how the hook called it.
+    calls = tmp_path / "calls"
+    exe = tmp_path / "fake-letme"
+    exe.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    exe.chmod(0o755)
+    sh.run(f"set -g __letme_exe {exe}" if name == "fish" else f"__letme_exe={exe}")
+    sh.run("set -gx LETME_REFRESH_AT 1" if name == "fish" else "export LETME_REFRESH_AT=1")
+    state = sh.getenv("__letme_state_dir")
+    assert state
+    status_file = Path(state) / "refresh" / "general" / "example1"
+    status_file.parent.mkdir(parents=True, exist_ok=True)
+    printed = sh.run("")  # starts the (stand-in) renewal
+    if planted == "fifo":
+        os.mkfifo(status_file)
+    else:
+        status_file.write_text(f"ok {now + 10} {now + 99999}\n")
+        os.chown(status_file, 4242, 4242)
+    for _ in range(3):
+        printed += sh.run("", timeout=5)  # a hung `read` times out here
+    assert sh.status("true") == 0
+    assert "letme" not in printed.replace("letme hook", ""), printed  # no renewal message
+    assert "refresh --background" in calls.read_text()  # the control: the hook did call the stand-in
+    assert "--apply" not in calls.read_text()  # and applied nothing it read there
+
+
+TRACE_ON = {"bash": "set -x", "zsh": "setopt xtrace", "fish": "set -g fish_trace 1"}
+TRACE_OFF = {"bash": "set +x", "zsh": "unsetopt xtrace", "fish": "set -e fish_trace"}
+
+
+@pytest.mark.parametrize("name", SHELLS)
+def test_tracing_never_prints_the_keys_use_evaluates(name, start):
+    sh = start(name)
+    transcript = io.StringIO()
+    sh.child.logfile_read = transcript  # everything the terminal showed
+    sh.run(TRACE_ON[name])
+    sh.run(f"letme use example1 --mode env {MFA}", timeout=60)
+    sh.run("true")
+    sh.run(TRACE_OFF[name])
+    sh.child.logfile_read = None
+    secret, token = sh.getenv("AWS_SECRET_ACCESS_KEY"), sh.getenv("AWS_SESSION_TOKEN")
+    assert secret and token  # the control: the switch happened
+    shown = transcript.getvalue()
+    assert "__letme_eval" in shown  # and tracing was on while the hook ran
+    assert secret not in shown and token[:40] not in shown, "a key reached the terminal through tracing"
+    # The user's tracing is on again once the hook's function has returned.
+    still = {"bash": "[[ $- == *x* ]]", "zsh": "[[ -o xtrace ]]", "fish": "true"}[name]
+    sh.run(TRACE_ON[name])
+    sh.run(f"letme use example1 --mode env {MFA}", timeout=60)
+    assert sh.status(still) == 0
+
+
+@pytest.mark.parametrize("name,option", [("bash", "set +o interactive-comments"), ("zsh", "setopt sh_glob"),
+                                         ("zsh", "setopt ksh_glob no_extended_glob")])
+def test_the_hook_loads_under_options_that_change_how_it_is_read(name, option, start):
+    sh = start(name, hook=False, before_hook=option)
+    before = options(sh)
+    printed = load_hook(sh)
+    assert not SHELL_ERRORS.search(printed), printed
+    assert options(sh) == before  # the user's reading options are theirs again
+    assert sh.status(f"letme use example1 {MFA}", timeout=60) == 0
+    segment = sh.segment()
+    assert segment is not None and segment.startswith("[aws:example1 "), segment

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests import hostile
-from tests.shells.harness import Shell
+from tests.shells.harness import PROMPT, Shell
 
 SHELLS = ["bash", "zsh", "fish"]
 MFA = "--mfa-code 123456"
@@ -77,6 +77,10 @@ def test_tab_completes_a_fuzzy_fragment(name, open_shell):
     assert sh.getenv("LETME_PROD") == "1"
 
 
+# What the terminal shows when TAB turned a typed `--mo` into `--mode` (the shell may redraw in between).
+COMPLETED_MODE = re.compile(r"--mo(?:\x1b\[[0-9;?]*[A-Za-z]|[\b\r])*de\b")
+
+
 @pytest.mark.parametrize("name", SHELLS)
 def test_hostile_names_are_inert(name, open_shell, tmp_path):
     sh = open_shell(name)
@@ -86,6 +90,16 @@ def test_hostile_names_are_inert(name, open_shell, tmp_path):
             "'" + text.replace("'", "'\\''") + "'"
         assert sh.status(f"letme use {quoted}") != 0
         sh.child.send(f"letme use {quoted}\t\x03")  # completion over the same text, then abandon the line
+        sh.sync()
+        # Completion over a line that holds the text: it still produces its candidate (--mo becomes --mode),
+        # so it really ran over the hostile word. Except where bash itself calls no completion function: on a
+        # line with a backquoted word (bash's rule, with or without letme), where TAB only beeps.
+        sh.child.send(f"letme use {quoted} --mo\t")
+        if name == "bash" and "`" in text:
+            sh.child.expect("\x07", timeout=10)
+        else:
+            sh.child.expect(COMPLETED_MODE, timeout=10)
+        sh.child.send("\x03")
         sh.sync()
     assert not canary.exists()
     assert sh.getenv("LETME_ACCOUNT") is None
@@ -120,6 +134,8 @@ def _age_cache(home: Path, account: str, seconds_left: int) -> None:
     path = home / ".cache" / "letme" / "credentials" / "general" / f"{account}.json"
     data = json.loads(path.read_text())
     data["credentials"]["Expires"] = int(time.time()) + seconds_left
+    # Aged as one-hour credentials are: issued an hour before they expire (the window depends on the lifetime).
+    data["credentials"]["Issued"] = data["credentials"]["Expires"] - 3600
     path.write_text(json.dumps(data))
 
 
@@ -166,8 +182,13 @@ def test_refresh_that_needs_mfa_says_what_to_run_and_never_hangs(open_shell, cat
     deadline = time.monotonic() + 20
     seen = ""
     while time.monotonic() < deadline and "needs a new MFA code" not in seen:
-        seen += sh.run("", timeout=5)  # every prompt comes back within the timeout: nothing blocks
+        # Every prompt comes back within the timeout: nothing blocks. What is printed before each prompt is
+        # kept (sh.run's own sync prompt would drop a line printed at it).
+        sh.child.sendline("")
+        sh.child.expect(PROMPT, timeout=5)
+        seen += sh.child.before
         time.sleep(0.5)
+    sh.sync()
     assert "letme: example1 needs a new MFA code before it expires; run 'letme refresh'" in seen
     assert seen.count("needs a new MFA code") == 1
     assert sh.getenv("LETME_EXPIRES") == str(soon)
@@ -176,8 +197,14 @@ def test_refresh_that_needs_mfa_says_what_to_run_and_never_hangs(open_shell, cat
 def test_prompt_keeps_status_and_installs_once(open_shell):
     sh = open_shell("bash")
     sh.run(f"source {sh.hook_file}")  # the hook evaluated a second time
-    assert sh.getenv("PROMPT_COMMAND") == "__letme_precmd && :"  # `&& :`: a status to hand on, never errexit
+    # An element of its own after what was there (not element 0, which `PROMPT_COMMAND='...'` replaces);
+    # `&& :`: a status to hand on, never errexit; stdout not a terminal: bash-preexec's DEBUG trap skips it.
+    declared = sh.workdir / "declared"
+    sh.run(f"declare -p PROMPT_COMMAND > {declared}")
+    assert declared.read_text().strip() == \
+        """declare -a PROMPT_COMMAND=([0]="" [1]="{ __letme_precmd && :; } >/dev/null")"""
     assert (sh.getenv("PS1") or "").count("__letme_ps1") == 1
+    assert (sh.getenv("PS0") or "").count("__letme_expired_line") == 1
     sh.child.sendline("(exit 3)")
     sh.child.expect("exit 3")
     sh.child.expect(r"LETME-TEST-PS1> ")

@@ -220,3 +220,23 @@ def test_powershell_validates_environment_values_before_use():
     assert "-replace '\\p{Cc}', ''" in segment  # control characters out of the format
     completion = _ps_code((ROOT / "completions" / "letme.ps1").read_text())
     assert "-cnotmatch '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\\z'" in completion  # LETME_CONTEXT before a path
+
+
+def test_powershell_segment_tells_a_stale_identity_and_the_last_minutes():
+    """The same rules as the other hooks (tests/shells/test_prompt_truth.py runs those): string comparisons of
+    what letme set, the sign as [char]0x2260 (the code reaches PowerShell through a pipe in the console's
+    encoding), `!` in the last minutes, and the prompt's state handed to doctor."""
+    stale = _ps_function(PS_HOOK, "__letme_stale")
+    for needle in ('"$env:AWS_ACCESS_KEY_ID" -cne "$env:LETME_ACCESS_KEY_ID"', "$env:AWS_DEFAULT_PROFILE",
+                   '"$env:AWS_PROFILE" -cne $account', "-cnotmatch '^[A-Za-z0-9._@+-]{1,64}\\z'",
+                   "[char]0x2260"):
+        assert needle in stale, needle
+    assert "Start-Process" not in stale and "& " not in stale  # no process
+    code = "\n".join(line for line in PS_HOOK.splitlines())
+    assert all(ord(ch) < 128 for ch in code), "non-ASCII in PowerShell code (comments are dropped)"
+    segment = _ps_function(PS_HOOK, "__letme_segment")
+    assert "$stale = __letme_stale $account" in segment and 'if ($stale) { $ttl = $stale }' in segment
+    assert "__letme_long $env:LETME_PROMPT_WARN_SECONDS" in segment and '$ttl = "$ttl!"' in segment
+    letme = _ps_function(PS_HOOK, "letme")
+    assert "$env:LETME_HOOK_PROMPT = __letme_prompt_state" in letme
+    assert "Remove-Item -LiteralPath Env:LETME_HOOK_PROMPT" in letme
