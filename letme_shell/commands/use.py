@@ -171,7 +171,9 @@ def run(args: argparse.Namespace) -> int:
     if args.account == "-":  # as `cd -`: the previous account, in its mode and region
         from letme_shell.commands import back
 
-        emit(shell, back.change_back(args, args.mode, args.region))
+        change = back.change_back(args, args.mode, args.region)
+        emit(shell, change)
+        history.remember(change)
         return 0
     if args.account is None:
         settings = _common.settings(args)
