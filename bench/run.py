@@ -348,6 +348,10 @@ def verdict(ok: bool | None) -> str:
     return {True: "met", False: "**missed**", None: "not measured"}[ok]
 
 
+ONLY = {"history": "TAB with a history of recent accounts (10,000 names)",
+        "picker": "the picker's open and close times (50 and 10,000 accounts)"}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: catalog of 20, 3 runs, no awsume")
@@ -355,6 +359,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="markdown report (default BENCHMARKS.md; --quick: bench/.work/)")
     parser.add_argument("--no-awsume", action="store_true", help="skip the awsume peer rows")
     parser.add_argument("--no-hyperfine", action="store_true", help="use the Python timing loop")
+    parser.add_argument("--only", choices=sorted(ONLY), help="measure these rows alone (at full size unless "
+                        "--quick) and write them to bench/.work/BENCHMARKS-only.md: " + "; ".join(
+                            f"{k}: {v}" for k, v in sorted(ONLY.items())), action="append")
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -380,7 +387,12 @@ def bench(args: argparse.Namespace, with_awsume: bool) -> int:
     runs = args.runs or (3 if args.quick else 10)
     timer = Timer(runs, 0 if args.quick else 2, use_hyperfine=not args.no_hyperfine)
     shell_n, shell_reps = (100, 3) if args.quick else (1000, 10)
-    out = args.out or (WORK / "BENCHMARKS-quick.md" if args.quick else ROOT / "BENCHMARKS.md")
+    if args.only:
+        sizes = [sizes[0], sizes[-1]] if len(sizes) > 1 else sizes
+        default_out = WORK / "BENCHMARKS-only.md"
+    else:
+        default_out = WORK / "BENCHMARKS-quick.md" if args.quick else ROOT / "BENCHMARKS.md"
+    out = args.out or default_out
     bindir = Path(sys.executable).parent
     python = str(Path(sys.executable))
     letme = str(bindir / "letme") if (bindir / "letme").exists() else shutil.which("letme")
@@ -394,7 +406,10 @@ def bench(args: argparse.Namespace, with_awsume: bool) -> int:
     server, endpoint = sampleorg.start_server()
     try:
         catalogs = seed_catalogs(endpoint, sizes)
-        rows, notes = measure(timer, catalogs, python, letme, bindir, with_awsume, runs, shell_n, shell_reps)
+        if args.only:
+            rows, notes = measure_only(args.only, timer, catalogs, python, letme, bindir, runs, shell_n, shell_reps)
+        else:
+            rows, notes = measure(timer, catalogs, python, letme, bindir, with_awsume, runs, shell_n, shell_reps)
     finally:
         server.stop()
     notes.append(f"Load average (1, 5, 15 min) at start: {load_at_start}; at end: {load_average()} on "
@@ -407,20 +422,40 @@ def bench(args: argparse.Namespace, with_awsume: bool) -> int:
     return 0
 
 
-def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bindir: Path, with_awsume: bool,
-            runs: int, shell_n: int, shell_reps: int) -> tuple[list[Row], list[str]]:
+def measure_only(only: list[str], timer: Timer, catalogs: list[Catalog], python: str, letme: str, bindir: Path,
+                 runs: int, shell_n: int, shell_reps: int) -> tuple[list[Row], list[str]]:
+    """The rows named by --only, on the smallest and the largest catalog."""
     rows: list[Row] = []
-    notes: list[str] = []
+    notes = [f"Only {', '.join(only)}: rows measured on their own (`python bench/run.py --only …`), not a full run."]
+    envs = prime(catalogs, letme, bindir)
     big = catalogs[-1]
+    if "history" in only:
+        shell_loop("bash", "empty", 1, 1, envs[big.size], big.one_hop_last())  # warm-up
+        rows += history_rows(timer, big, envs[big.size], big.one_hop_last(), shell_n, shell_reps, None, notes)
+    if "picker" in only:
+        rows += picker_rows(timer, catalogs, envs, python, letme, runs, notes)
+    return rows, notes
+
+
+def prime(catalogs: list[Catalog], letme: str, bindir: Path) -> dict[int, dict[str, str]]:
+    """Each catalog's environment, after `letme init` and the MFA session and credentials the rows use."""
     envs = {}
     for cat in catalogs:
         env = base_env(bindir) | cat.env
         envs[cat.size] = env
         run_ok([letme, "init"], env)
         target = cat.one_hop_last()
-        # Prime: the MFA session and the credentials of the accounts the rows use.
         run_ok([letme, "use", target, "--mfa-code", MFA_CODE], env | {"LETME_HOOK_SHELL": "bash"})
         run_ok([letme, "use", "example2"], env | {"LETME_HOOK_SHELL": "bash"})
+    return envs
+
+
+def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bindir: Path, with_awsume: bool,
+            runs: int, shell_n: int, shell_reps: int) -> tuple[list[Row], list[str]]:
+    rows: list[Row] = []
+    notes: list[str] = []
+    big = catalogs[-1]
+    envs = prime(catalogs, letme, bindir)
     env = envs[big.size]
     target = big.one_hop_last()
     hook = env | {"LETME_HOOK_SHELL": "bash"}
@@ -501,18 +536,21 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
                         + ("not counted (no strace)" if forks is None else str(forks)),
                         "no process; ≤ 1 ms", (forks == 0 or forks is None) and seg.median <= 0.001))
 
-    # 5. completion of a 2-letter fuzzy fragment.
+    # 5. completion of a 2-letter fuzzy fragment (no history of recent accounts: as before there was one).
     fragment = "ws"
     empty, _ = shell_loop("bash", "empty", 1, 1, env, target)  # warm-up
+    no_history = env | {"BENCH_HISTORY": "none"}
     try:
-        samples, extra = shell_loop("bash", "complete", max(shell_n // 10, 10), shell_reps, env, target, fragment)
+        samples, extra = shell_loop("bash", "complete", max(shell_n // 10, 10), shell_reps, no_history, target,
+                                    fragment)
     except RuntimeError as exc:
         notes.append(f"bash completion not measured: {exc}")
         samples, extra = [], {}
+    comp = None
     if samples:
         comp = Stats(f"bash completion 'letme use {fragment}<Tab>', {big.size} names (per call)", "bash loop", samples)
         timer.all.append(comp)
-        forks = count_forks("bash", "complete", 10, env, target, fragment)
+        forks = count_forks("bash", "complete", 10, no_history, target, fragment)
         log(f"{comp.label}: {comp.spread()}; matches {extra.get('matches')}; forks in 10 calls: {forks}")
         awsume_comp = None
         if with_awsume:
@@ -528,6 +566,9 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
                         "≤ 30 ms and ≤ 0.25× awsume", comp.median <= 0.030 and (r is None or r <= 0.25)))
     else:
         rows.append(Row("completion of a 2-letter fuzzy fragment, bash", "not run", "", "", "≤ 30 ms", None))
+
+    # 5b. the same with a full history of recent accounts, and a one-letter fragment.
+    rows += history_rows(timer, big, env, target, shell_n, shell_reps, comp, notes)
 
     # 6. list from the cache.
     lists = {cat.size: timer.time(f"letme list ({cat.size} accounts)", [letme, "list"], envs[cat.size])
@@ -565,7 +606,10 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
                     f"bare boto3, same 3 AssumeRole calls {bare.show()}", f"{ratio(fresh, bare):.2f}× bare",
                     "≤ 1.2×", ratio(fresh, bare) <= 1.2))
 
-    # 9. peak memory of cached use.
+    # 9. the picker (`letme use` with no ACCOUNT) in a pty: open, and close on Esc and on Ctrl-C.
+    rows += picker_rows(timer, catalogs, envs, python, letme, runs, notes)
+
+    # 10. peak memory of cached use.
     rss_runs = max(3, runs // 2)
     rss_use = Stats("peak RSS, letme use (cached)", f"maxrss {shlex.join([letme, 'use', target])}",
                     [maxrss(python, [letme, "use", target], hook) for _ in range(rss_runs)], unit="KiB")
@@ -577,6 +621,125 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
     if not shutil.which("strace"):
         notes.append("strace is absent: the prompt rows could not count processes (no proof of 'no process').")
     return rows, notes
+
+
+HISTORY = 20  # letme_shell.history.LIMIT: a full history
+# Runs argv with its output discarded (a prepare step's shell code and messages have no reader).
+QUIET_RUN = ("import subprocess, sys; "
+             "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)")
+
+
+def history_rows(timer: Timer, big: Catalog, env: dict[str, str], target: str, shell_n: int, shell_reps: int,
+                 comp: Stats | None, notes: list[str]) -> list[Row]:
+    """TAB with a full history of recent accounts: the 2-letter fragment of row 5 (beside `comp`, the same
+    without a history; measured here when not given) and a one-letter fragment, where the production names
+    are sorted last (letme_shell/history.py)."""
+    rows: list[Row] = []
+    fragment = "ws"
+    if comp is None:
+        samples, _ = shell_loop("bash", "complete", max(shell_n // 10, 10), shell_reps,
+                                env | {"BENCH_HISTORY": "none"}, target, fragment)
+        comp = Stats(f"bash completion 'letme use {fragment}<Tab>', {big.size} names (per call)", "bash loop",
+                     samples)
+        timer.all.append(comp)
+    # What the history costs `use`: nothing when the account is already on top (what row 1 times), one atomic
+    # write when it is not (the prepare step switches to another account first).
+    letme = shutil.which("letme", path=env["PATH"]) or "letme"
+    hook = env | {"LETME_HOOK_SHELL": "bash"}
+    on_top = timer.time(f"letme use (cached, {big.size} accounts), already on top of the history",
+                        [letme, "use", target], hook)
+    written = timer.time(f"letme use (cached, {big.size} accounts) after another account: the history is written",
+                         [letme, "use", target], hook,
+                         prepare=[sys.executable, "-c", QUIET_RUN, letme, "use", "example2"])
+    notes.append(f"A cached `use` to another account than the last writes the history of recent accounts "
+                 f"(an atomic write through fsutil.atomic_write): {written.show()} against {on_top.show()} "
+                 f"({(written.median - on_top.median) * 1000:+.1f} ms).")
+    write_history(env, target, [item["name"]["S"] for item in big.items])
+    prod_names = (Path(env["XDG_CACHE_HOME"]) / "letme" / "catalog" / "general" / "prod").read_text().split()
+    for frag, what in ((fragment, "a 2-letter fuzzy fragment"), ("p", "a 1-letter fragment (production names last)")):
+        try:
+            samples, extra = shell_loop("bash", "complete", max(shell_n // 10, 10), shell_reps, env, target, frag)
+        except RuntimeError as exc:
+            notes.append(f"bash completion with history not measured: {exc}")
+            rows.append(Row(f"completion of {what} with history, bash", "not run", "", "", "≤ 30 ms", None))
+            continue
+        hist = Stats(f"bash completion 'letme use {frag}<Tab>', {big.size} names, {HISTORY} recent (per call)",
+                     "bash loop", samples)
+        timer.all.append(hist)
+        forks = count_forks("bash", "complete", 10, env, target, frag)
+        log(f"{hist.label}: {hist.spread()}; matches {extra.get('matches')}; forks in 10 calls: {forks}")
+        if frag == fragment:
+            compare, cost = f"without history {comp.show()}", f"history {(hist.median - comp.median) * 1000:+.1f} ms"
+        else:
+            compare, cost = f"{len(prod_names)} production names in the catalog", f"{extra.get('matches')} matches"
+        rows.append(Row(f"completion of {what} ('{frag}'), {big.size} names, a {HISTORY}-name history, bash",
+                        hist.spread(), compare, f"{cost}; processes started in 10 calls: {forks}", "≤ 30 ms",
+                        hist.median <= 0.030))
+    return rows
+
+
+def write_history(env: dict[str, str], target: str, names: list[str]) -> None:
+    """A full history of recent accounts in the sandbox, as `letme use` keeps it: `target` (which the bench's
+    shell loops switch to) on top, then every 500th name of the catalog."""
+    path = Path(env["XDG_STATE_HOME"]) / "letme" / "recent" / "general"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    recent = [target] + [n for n in sorted(names)[::500] if n != target]
+    path.write_text("".join(f"{n}\n" for n in recent[:HISTORY]))
+    path.chmod(0o600)
+
+
+def picker_rows(timer: Timer, catalogs: list[Catalog], envs: dict[int, dict[str, str]], python: str, letme: str,
+                runs: int, notes: list[str]) -> list[Row]:
+    """Open and close times of the picker on a pty that answers like a terminal (scripts/picker_pty.py),
+    beside a bare prompt_toolkit application with the same layout (scripts/bare_picker.py), the runs of
+    each taking turns."""
+    rows: list[Row] = []
+    small, big = catalogs[0], catalogs[-1]
+    picker = [letme, "use", "--shell", "bash"]
+    sizes = sorted({small.size, big.size})  # one catalog in --quick
+    spec = [{"argv": [python, str(SCRIPTS / "bare_picker.py")], "env": envs[small.size] | {"TERM": "xterm"},
+             "key": "esc"}]
+    spec += [{"argv": picker, "env": envs[size] | {"TERM": "xterm"}, "key": key}
+             for size in sizes for key in ("esc", "ctrl-c")]
+    result = json.loads(run_ok([python, str(SCRIPTS / "picker_pty.py"), str(runs)], envs[small.size],
+                               input=json.dumps(spec)).stdout)
+    bare = Stats("bare prompt_toolkit application, the picker's layout: open", "scripts/bare_picker.py on a pty",
+                 result[0]["open"])
+    bare_cpu = Stats("bare prompt_toolkit application: CPU time, whole run", "scripts/bare_picker.py on a pty",
+                     result[0]["cpu"])
+    timer.all += [bare, bare_cpu]
+    cpu: dict[int, Stats] = {}
+    opened: dict[int, Stats] = {}
+    closed: dict[str, Stats] = {}
+    for (size, key), times in zip([(s, k) for s in sizes for k in ("esc", "ctrl-c")], result[1:], strict=True):
+        if key == "esc":
+            opened[size] = Stats(f"picker open (letme use, no ACCOUNT), {size} accounts",
+                                 f"{shlex.join(picker)} on a pty", times["open"])
+            cpu[size] = Stats(f"picker CPU time, whole run, {size} accounts", f"{shlex.join(picker)} on a pty",
+                              times["cpu"])
+            timer.all += [opened[size], cpu[size]]
+        closed[f"{key} {size}"] = Stats(f"picker close on {key}, {size} accounts", f"{shlex.join(picker)} on a pty",
+                                        times["close"])
+        timer.all.append(closed[f"{key} {size}"])
+        log(f"picker {size} accounts, {key}: open {Stats('', '', times['open']).spread()}, "
+            f"close {Stats('', '', times['close']).spread()}")
+    log(f"{bare.label}: {bare.spread()}")
+    for size, stats in opened.items():
+        own, own_cpu = stats.median - bare.median, cpu[size].median - bare_cpu.median
+        rows.append(Row(f"picker opens (`letme use` with no ACCOUNT, on a pty), {size} accounts", stats.spread(),
+                        f"bare prompt_toolkit app, same layout {bare.show()} (CPU {bare_cpu.show()})",
+                        f"letme's own {own * 1000:+.0f} ms (CPU {own_cpu * 1000:+.0f} ms)",
+                        "letme's own ≤ 60 ms of CPU", own_cpu <= 0.060))
+    esc, ctrl_c = closed[f"esc {big.size}"], closed[f"ctrl-c {big.size}"]
+    rows.append(Row(f"picker closes on Esc, {big.size} accounts", esc.spread(), f"Ctrl-C {ctrl_c.show()}",
+                    f"{(esc.median - ctrl_c.median) * 1000:+.0f} ms vs Ctrl-C", "≤ 100 ms", esc.median <= 0.100))
+    notes.append("Picker rows: `letme use` (no ACCOUNT) on a 40×120 pty that answers cursor-position requests as a "
+                 "terminal does (unanswered, prompt_toolkit waits up to 1 s at exit); open = process start to the "
+                 "footer on the terminal, close = key to process exit; the commands take turns run by run. The bare "
+                 "application (prompt_toolkit alone, the picker's windows and keys) is the floor: the rest is "
+                 "letme's own (CLI, config, catalog, history, ranking). The target is judged on CPU time (user + "
+                 "system, the whole run, from wait4), which other load on the machine distorts less than wall time.")
+    return rows
 
 
 def make_session(env: dict[str, str], python: str, path: Path) -> None:
@@ -643,7 +806,8 @@ def write_report(out: Path, rows: list[Row], all_stats: list[Stats], notes: list
     lines = [
         "# letme benchmarks",
         "",
-        "Generated by `python bench/run.py`" + (" --quick (smoke run: not a measurement)" if args.quick else "")
+        "Generated by `python bench/run.py`" + "".join(f" --only {o}" for o in (args.only or []))
+        + (" --quick (smoke run: not a measurement)" if args.quick else "")
         + f" on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {elapsed / 60:.1f} min. "
         "Do not edit by hand: rerun the bench.",
         "",

@@ -2,12 +2,15 @@
 # bash completion for letme: subcommands, flags, account names and an account's
 # regions. Names come from the catalog cache files that `letme init` writes
 # (<cache>/catalog/<context>/names and .../regions), read with builtins and, for
-# account names, one grep: no Python starts at TAB. Matching is fuzzy: the names
+# account names, one awk: no Python starts at TAB. Matching is fuzzy: the names
 # that start with the typed text when there are any; else the names that contain
 # it, then those with its letters in order ("ex1" offers example1, "prd" offers
 # prod-eu). Case is ignored. Prefix matches alone, because readline replaces the
 # word with what the offered names share: with others beside them ("web-d":
-# web-dev-…, web-prod-…), that would cut back what was typed.
+# web-dev-…, web-prod-…), that would cut back what was typed. Account names come
+# in the order of letme_shell/history.py: recently used ones first (from
+# <state>/recent/<context>), and with one letter typed, production ones (from
+# .../prod) after the others.
 #
 # `letme hook bash` includes this file. On its own (e.g. in
 # /usr/share/bash-completion/completions/letme) it uses the default directories.
@@ -57,30 +60,130 @@ __letme_fuzzy() {
     fi
 }
 
-# __letme_names WORD FILE : candidates = the names in FILE that contain WORD's
-# letters in order (any case). A bash loop over 10,000 names costs ~200 ms per
-# TAB, so one grep does the coarse filter and __letme_fuzzy ranks what is left.
-# Account names are letters, digits and . _ - only, so a WORD with anything else
-# matches nothing; '.' is the one character that needs escaping in the regex.
-__letme_names() {
-    local word=$1 file=$2 regex='' i ch
-    candidates=()
-    if [[ -z $word ]]; then
-        mapfile -t candidates <"$file"
+# The ranking of account names (letme_shell/history.py), in awk: one process reads
+# the names, the history and the production names, and prints the matches in
+# order. (A bash loop over 10,000 names costs ~200 ms per TAB; this, a few ms.)
+# Input through the environment, so no file name or typed text is ever parsed
+# as awk code or as an awk assignment: __letme_word (letters, digits, . _ -
+# only), __letme_names, __letme_recent, __letme_prod (files; /dev/null for none).
+# Matching without regular expressions except for the scattered letters, where
+# the one special character a name can hold, '.', is bracketed.
+__letme_rank_awk='
+BEGIN {
+    w = tolower(ENVIRON["__letme_word"]); wl = length(w)
+    for (i = 1; i <= wl; i++) {
+        c = substr(w, i, 1)
+        re = re (i > 1 ? ".*" : "") (c == "." ? "[.]" : c)
+    }
+    while ((getline name < ENVIRON["__letme_recent"]) > 0)
+        if (!(name in rank)) rank[name] = ++nrank
+    if (wl <= 1)
+        while ((getline name < ENVIRON["__letme_prod"]) > 0) prod[name] = 1
+    # Tiers: 1 starts with the word, 2 contains it, 3 has its letters in order.
+    while ((getline name < ENVIRON["__letme_names"]) > 0) {
+        t = 1
+        if (wl) {
+            low = tolower(name)
+            k = index(low, w)
+            if (k == 1) {
+                if (low == w) { exact = exact name "\n"; np++; continue }
+            } else if (np) {
+                continue
+            } else if (k) {
+                t = 2
+            } else if (low ~ re) {
+                t = 3
+            } else {
+                continue
+            }
+        }
+        if (t == 1) np++
+        if (name in rank) rec[t, rank[name]] = name
+        else if (name in prod) last[t, ++nl[t]] = name
+        else rest[t, ++nr[t]] = name
+    }
+    printf "%s", exact
+    lo = np ? 1 : 2; hi = np ? 1 : 3
+    for (i = 1; i <= nrank; i++)
+        for (t = lo; t <= hi; t++) if ((t, i) in rec) print rec[t, i]
+    for (t = lo; t <= hi; t++) for (i = 1; i <= nr[t]; i++) print rest[t, i]
+    for (t = lo; t <= hi; t++) for (i = 1; i <= nl[t]; i++) print last[t, i]
+}'
+
+# __letme_accounts WORD : COMPREPLY = the account names in $__letme_dir matching
+# WORD, in letme's order. Account names are letters, digits and . _ - only, so a
+# WORD with anything else matches nothing. The history and the production names
+# only reorder names of the catalog; they are read only when they are the
+# user's own files.
+__letme_accounts() {
+    local word=$1 context=${__letme_dir##*/} recent=/dev/null prod=/dev/null
+    COMPREPLY=()
+    [[ -z $word || $word =~ ^[A-Za-z0-9._-]+$ ]] || return 0
+    if [[ $context =~ ^[A-Za-z0-9][A-Za-z0-9_-]*$ && -O $__letme_state_dir/recent/$context ]]; then
+        recent=$__letme_state_dir/recent/$context
+    fi
+    [[ -O $__letme_dir/prod ]] && prod=$__letme_dir/prod
+    if command -v awk >/dev/null 2>&1; then
+        # $(...), not mapfile < <(...): bash reads a pipe one byte per system call, which made
+        # 10,000 names cost ~100 ms. Names hold no space or glob character; each line is one
+        # word, and globbing is off meanwhile (put back as it was). `\builtin exec`: bash reads
+        # the text of $(...) again when it runs, with the user's aliases on, and exec (neither an
+        # alias nor a function) makes awk the one process started: with the redirection, bash
+        # would otherwise fork once more.
+        local IFS=$'\n' had_noglob=0
+        [[ $- == *f* ]] && had_noglob=1
+        set -f
+        # shellcheck disable=SC2207 # split on newlines only, no globbing: see above
+        COMPREPLY=($(__letme_word=$word __letme_names=$__letme_dir/names __letme_recent=$recent \
+            __letme_prod=$prod \builtin exec awk "$__letme_rank_awk" 2>/dev/null))
+        ((had_noglob)) || set +f
         return 0
     fi
-    [[ $word =~ ^[A-Za-z0-9._-]+$ ]] || return 0
-    for ((i = 0; i < ${#word}; i++)); do
-        ch=${word:i:1}
-        [[ $ch == . ]] && ch='\.'
-        regex+="${regex:+.*}$ch"
+    # No awk: the same order in bash, slowly.
+    local -a names=() first=() recents=() rest=() last=() recent_names=() production=()
+    local name i
+    local -A in_history=() in_prod=()
+    mapfile -t names <"$__letme_dir/names"
+    __letme_fuzzy "$word" "${names[@]}"
+    mapfile -t recent_names <"$recent"
+    for ((i = ${#recent_names[@]} - 1; i >= 0; i--)); do
+        [[ -n ${recent_names[i]} ]] && in_history[${recent_names[i]}]=$i
     done
-    if command -v grep >/dev/null 2>&1; then
-        # \command: bash reads the text of <(...) again when it runs, with the user's aliases on.
-        mapfile -t candidates < <(\command grep -i -e "$regex" -- "$file" 2>/dev/null)
-    else
-        mapfile -t candidates <"$file"
+    if ((${#word} <= 1)); then
+        mapfile -t production <"$prod"
+        for name in "${production[@]}"; do
+            [[ -n $name ]] && in_prod[$name]=1
+        done
     fi
+    for name in "${COMPREPLY[@]}"; do
+        if [[ -n $word && ${name,,} == "${word,,}" ]]; then
+            first+=("$name")
+        elif [[ -n ${in_history[$name]+set} ]]; then
+            recents[${in_history[$name]}]=$name
+        elif [[ -n ${in_prod[$name]+set} ]]; then
+            last+=("$name")
+        else
+            rest+=("$name")
+        fi
+    done
+    COMPREPLY=("${first[@]}" "${recents[@]}" "${rest[@]}" "${last[@]}")
+}
+
+# Fuzzy matches that do not start with what was typed ("xmpl4": example4,
+# example14, …) share a prefix that is not the word: readline would put it in
+# place of the word on TAB and drop what was typed. So a TAB on them keeps the
+# word (and rings the bell, as for any ambiguous TAB); the next TAB lists them.
+# With show-all-if-ambiguous or -unmodified, the word itself is listed with them,
+# which makes readline keep it. Menu completion (TAB bound to menu-complete)
+# cycles through them as they are.
+__letme_keep_typed() {
+    local cur=$1
+    ((${#COMPREPLY[@]} > 1)) && [[ -n $cur && ${COMPREPLY[0],,} != "${cur,,}"* ]] || return 0
+    case ${COMP_TYPE-} in
+        9) COMPREPLY=("$cur" "$cur ") ;;
+        33 | 64) COMPREPLY+=("$cur") ;;
+    esac
+    return 0
 }
 
 # The catalog directory of the context named on the command line, in
@@ -112,6 +215,27 @@ __letme_contexts() {
     return 0
 }
 
+# __letme_command_line START : complete the words from START on as a command line
+# of their own (`letme exec NAME -- CMD ARGS`): through bash-completion when it is
+# loaded (CMD's own completion for its arguments), else command names for CMD and
+# file names after it.
+__letme_command_line() {
+    local start=$1
+    if declare -F _comp_command_offset >/dev/null 2>&1; then
+        _comp_command_offset "$start"
+    elif declare -F _command_offset >/dev/null 2>&1; then
+        _command_offset "$start"
+    elif ((COMP_CWORD == start)); then
+        # Commands, aliases, functions and builtins, as at the start of a line; readline sorts them and
+        # drops the repeats (nosort is for letme's own ranked lists).
+        compopt +o nosort 2>/dev/null || true
+        mapfile -t COMPREPLY < <(\builtin compgen -c -- "${COMP_WORDS[COMP_CWORD]}" 2>/dev/null)
+    else
+        compopt -o default -o bashdefault 2>/dev/null || true
+    fi
+    return 0
+}
+
 __letme_flags() {
     local common='--help --config --context --debug --quiet'
     case $1 in
@@ -138,6 +262,12 @@ __letme_flags() {
 }
 
 __letme_complete() {
+    __letme_candidates
+    __letme_keep_typed "${COMP_WORDS[COMP_CWORD]}"
+}
+
+# COMPREPLY = what may follow the words before the cursor, best first.
+__letme_candidates() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev='' sub='' account='' third='' context='' config='' word option='' i
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
     COMPREPLY=()
@@ -153,7 +283,7 @@ __letme_complete() {
             --config | --context | --region | --mode | --mfa-code | --inline-mfa | --shell | --tag) option=$word ;;
             --)
                 # `letme exec ACCOUNT -- CMD`: the rest is an ordinary command line.
-                [[ $sub == exec ]] && compopt -o default -o bashdefault 2>/dev/null
+                [[ $sub == exec ]] && __letme_command_line $((i + 1))
                 return 0
                 ;;
             -*) ;;
@@ -218,10 +348,7 @@ __letme_complete() {
         use | shell | exec | obtain | ob | credential-process | refresh | remove | rm | console)
             if [[ -z $account ]]; then
                 __letme_catalog "$context"
-                if [[ -r $__letme_dir/names ]]; then
-                    __letme_names "$cur" "$__letme_dir/names"
-                fi
-                __letme_fuzzy "$cur" "${candidates[@]}"
+                [[ -r $__letme_dir/names ]] && __letme_accounts "$cur"
             fi
             ;;
         hook) [[ -z $account ]] && __letme_fuzzy "$cur" bash zsh fish powershell ;;

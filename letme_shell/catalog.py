@@ -1,11 +1,13 @@
 """The account catalog: the model, validation of untrusted items, and the local cache.
 
-The cache is four files per context, each written atomically:
+The cache is five files per context, each written atomically:
 - `accounts.jsonl`: a header line, then one account per line sorted by name. A
   lookup finds its line by a byte search and parses only that line, so `use` on
   a 10,000-account catalog costs about what it costs on a 10-account one;
 - `names`: one name per line, for shell completion without Python;
 - `regions`: `name<TAB>region region…` per line, for completing `--region`;
+- `prod`: the names tagged with one of `production_tags`, one per line, so that
+  completion can keep production accounts off the top (see letme_shell/history.py);
 - `listing`: the table `letme list` prints, ready (see `listing`).
 Nothing here imports boto3; `catalog_sync` fills the cache from DynamoDB.
 """
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
         context: str
         dynamodb_table: str
+        production_tags: list[str]
 
         def origin(self) -> str: ...
 
@@ -132,6 +135,10 @@ def regions_file(context: str) -> Path:
     return paths.catalog_dir(context) / "regions"
 
 
+def prod_file(context: str) -> Path:
+    return paths.catalog_dir(context) / "prod"
+
+
 def listing_file(context: str) -> Path:
     return paths.catalog_dir(context) / "listing"
 
@@ -149,6 +156,9 @@ def write_cache(source: Source, accounts: Iterable[Account]) -> CatalogInfo:
     from letme_shell import listing  # not on the `use` path
 
     listing.write(listing_file(context), info.fetched_at, ordered)
+    production = set(source.production_tags)
+    prod_text = "".join(f"{a.name}\n" for a in ordered if production.intersection(a.tags))
+    fsutil.atomic_write(prod_file(context), prod_text.encode(), mode=0o644)
     fsutil.atomic_write(names_file(context), "".join(f"{a.name}\n" for a in ordered).encode(), mode=0o644)
     regions_text = "".join(f"{a.name}\t{' '.join(a.regions)}\n" for a in ordered)
     fsutil.atomic_write(regions_file(context), regions_text.encode(), mode=0o644)
@@ -289,12 +299,20 @@ def _listed(item: Any) -> Account | None:
                    tuple(regions), tuple(roles), tuple(tags))
 
 
-def load_all(source: Source) -> list[Account] | None:
+def account_lines(source: Source) -> list[bytes] | None:
+    """The cache's account lines, unparsed (one JSON object each), after its header was checked against
+    `source`; None when there is no cache. For readers that parse only what they show (the picker)."""
     data = _read(source.context)
     if data is None:
         return None
     _verify(source, data)
-    lines = [line for line in data.split(b"\n")[1:] if line]
+    return [line for line in data.split(b"\n")[1:] if line]
+
+
+def load_all(source: Source) -> list[Account] | None:
+    lines = account_lines(source)
+    if lines is None:
+        return None
     try:
         # One json.loads for the whole cache: 10,000 separate calls cost as much as the validation.
         items = json.loads(b"[" + b",".join(lines) + b"]")
@@ -350,7 +368,8 @@ def unknown_account(context: str, name: str) -> UnknownAccount:
 
 
 def remove_cache(context: str) -> None:
-    for path in (accounts_file(context), listing_file(context), names_file(context), regions_file(context)):
+    for path in (accounts_file(context), listing_file(context), names_file(context), regions_file(context),
+                 prod_file(context)):
         try:
             path.unlink()
         except FileNotFoundError:

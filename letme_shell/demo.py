@@ -1,5 +1,8 @@
 """`letme demo`: a sample organisation on an embedded moto server, and a sandboxed shell to try letme in.
 
+Beside moto runs a stand-in for the console sign-in endpoint (sampleorg.FederationStandIn), named by the
+sandbox config's `federation_url`, so `letme console` works in the demo too.
+
 Everything lives in one temporary directory that is the demo's HOME: the AWS
 files, the letme config and caches, the shell's rc file and history. The
 environment points every AWS and XDG variable there, so the user's real ~/.aws
@@ -80,6 +83,7 @@ class Demo:
         self.quiet = quiet
         self.root: Path | None = None
         self.server: Any = None
+        self.federation: Any = None
         self.endpoint = ""
         self.env: dict[str, str] = {}
 
@@ -113,10 +117,12 @@ class Demo:
         ui.info("starting a local AWS (moto) on 127.0.0.1…")
         self.server, self.endpoint = sampleorg.start_server(record=False)
         org = sampleorg.seed(self.endpoint, count=self.accounts)
+        # `letme console` signs in through this local stand-in, chosen by the sandbox config's federation_url.
+        self.federation = sampleorg.FederationStandIn(self.endpoint)
         bin_dir = self.root / "bin"  # type: ignore[operator]
         bin_dir.mkdir()
         _write_whoami(bin_dir)
-        sandbox = sampleorg.write_sandbox(self.home, org)
+        sandbox = sampleorg.write_sandbox(self.home, org, extra=f'federation_url = "{self.federation.url}"\n')
         self.env = environment(sandbox, letme_dir(bin_dir), bin_dir)
         ui.info(f"seeded a sample organisation: hub user alice with an MFA device, {len(org.names)} accounts")
         init = subprocess.run(["letme", "init", *(["-q"] if self.quiet else [])], env=self.env,
@@ -125,6 +131,10 @@ class Demo:
             raise LetmeError("'letme init' failed inside the demo sandbox")
 
     def close(self) -> None:
+        if self.federation is not None:
+            with contextlib.suppress(Exception):
+                self.federation.stop()
+            self.federation = None
         if self.server is not None:
             with contextlib.suppress(Exception):
                 self.server.stop()
@@ -173,6 +183,7 @@ class Demo:
             f"  {WHOAMI:<26} who am I? (boto3: sts get-caller-identity)",
             "  letme use example2         a 3-role chain; the MFA session is reused, no new code",
             "  letme use ex<TAB>          completion from the cached names",
+            "  letme console example1 --print   a console sign-in URL (a local stand-in signs you in)",
             "  letme leave                back to no account",
             "  letme doctor               check the set-up",
             "  exit                       end the demo: stops the server, deletes the sandbox",

@@ -60,11 +60,9 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600, follow_symlink: boo
         # A device or a FIFO (AWS_CONFIG_FILE=/dev/null): renaming over it would replace it, as root too.
         raise LetmeError(f"{target} is not a regular file; letme writes no profiles there",
                          "point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a file")
-    import tempfile  # here, not at import: the cached `use` path never writes (tempfile pulls random, shutil)
-
     ensure_private_dir(target.parent)
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        fd, tmp = _new_temp(target)
     except OSError as exc:
         raise LetmeError(f"cannot write {target}: {exc.strerror}") from None
     try:
@@ -90,6 +88,23 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600, follow_symlink: boo
         finally:
             os.close(dir_fd)
     _remove_stale_temps(target)
+
+
+def _new_temp(target: Path) -> tuple[int, str]:
+    """A new, empty 0600 file beside `target` (`.NAME.<random>.tmp`), made as tempfile.mkstemp makes one
+    (O_EXCL, no link followed, not inherited), without importing tempfile: it pulls random and shutil (~8 ms),
+    and a cached `use` writes (the history of recent accounts) whenever the account changes."""
+    flags = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+             | getattr(os, "O_BINARY", 0))
+    for _ in range(100):
+        tmp = os.path.join(target.parent, f".{target.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    import errno
+
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(target.parent))
 
 
 STALE_TEMP_SECONDS = 600

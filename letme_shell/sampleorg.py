@@ -168,3 +168,112 @@ def write_sandbox(home: Path, org: Org, *, mfa: bool = True, extra: str = "") ->
         "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
         "AWS_ENDPOINT_URL": org.endpoint,
     }
+
+
+class FederationStandIn:
+    """A local stand-in for the AWS sign-in federation endpoint (signin.aws.amazon.com/federation), so that
+    `letme console` can be tried in the demo, without AWS.
+
+    It answers the two requests `letme console` makes (letme_shell/console_url.py), as AWS does:
+    - `?Action=getSigninToken&Session=<JSON of the temporary credentials>`: it asks the local STS (moto,
+      GetCallerIdentity, with those credentials) whom they belong to, and answers `{"SigninToken": T}`,
+      T a random token it remembers for 15 minutes. Only a role session (or a federated user) may sign in,
+      as with AWS; anything else gets HTTP 400 (moto answers any unknown key as `user/moto`);
+    - `?Action=login&…&SigninToken=T`: a page saying "signed in as <the caller's ARN>", in place of the
+      console (the destination is named on it).
+    The credentials only go to STS: they are never stored, logged or put in an answer (a token is random,
+    not derived from them), and no request is logged. It listens on 127.0.0.1 only.
+    """
+
+    TOKEN_SECONDS = 900
+
+    def __init__(self, sts_endpoint: str):
+        import http.server
+        import threading
+
+        self.sts_endpoint = sts_endpoint
+        self.tokens: dict[str, tuple[str, float]] = {}  # token -> (caller ARN, expiry on the monotonic clock)
+        self._lock = threading.Lock()
+        stand_in = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                stand_in._answer(self)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # the request line carries the credentials: never log it
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/federation"
+        self._thread = threading.Thread(target=self.server.serve_forever, name="letme-federation", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _caller(self, session: Any) -> str | None:
+        """The ARN STS names for the session's credentials, or None when it does not accept them."""
+        import boto3
+        import botocore.exceptions
+
+        if not isinstance(session, dict) or not all(isinstance(session.get(key), str) and session[key]
+                                                    for key in ("sessionId", "sessionKey", "sessionToken")):
+            return None
+        sts = boto3.client("sts", endpoint_url=self.sts_endpoint, region_name=REGION,
+                           aws_access_key_id=session["sessionId"], aws_secret_access_key=session["sessionKey"],
+                           aws_session_token=session["sessionToken"])
+        try:
+            arn = sts.get_caller_identity()["Arn"]
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, KeyError):
+            return None
+        return arn if isinstance(arn, str) and (":assumed-role/" in arn or ":federated-user/" in arn) else None
+
+    def _answer(self, request: Any) -> None:
+        import html
+        import json
+        import secrets
+        import time
+        import urllib.parse
+
+        parsed = urllib.parse.urlsplit(request.path)
+        query = dict(urllib.parse.parse_qsl(parsed.query))
+        action = query.get("Action")
+        if parsed.path != "/federation" or action not in ("getSigninToken", "login"):
+            self._send(request, 400, "application/json", b'{"error": "unknown request"}')
+            return
+        if action == "getSigninToken":
+            try:
+                caller = self._caller(json.loads(query.get("Session", "")))
+            except ValueError:
+                caller = None
+            if caller is None:
+                self._send(request, 400, "application/json", b'{"error": "the session was not accepted"}')
+                return
+            token = secrets.token_urlsafe(32)
+            with self._lock:
+                now = time.monotonic()
+                self.tokens = {t: v for t, v in self.tokens.items() if v[1] > now}
+                self.tokens[token] = (caller, now + self.TOKEN_SECONDS)
+            self._send(request, 200, "application/json", json.dumps({"SigninToken": token}).encode())
+            return
+        with self._lock:
+            found = self.tokens.get(query.get("SigninToken", ""))
+        if found is None or found[1] <= time.monotonic():
+            self._send(request, 403, "text/html; charset=utf-8",
+                       b"<!doctype html><title>letme demo</title><p>This sign-in link is unknown or expired.</p>\n")
+            return
+        page = ("<!doctype html><title>letme demo: signed in</title>"
+                f"<h1>signed in as {html.escape(found[0])}</h1>"
+                "<p>This is letme demo's stand-in for the AWS console sign-in: the real endpoint would now open "
+                f"{html.escape(query.get('Destination', 'the console'))}.</p>\n")
+        self._send(request, 200, "text/html; charset=utf-8", page.encode())
+
+    @staticmethod
+    def _send(request: Any, status: int, content_type: str, body: bytes) -> None:
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(body)))
+        request.send_header("Cache-Control", "no-store")
+        request.end_headers()
+        request.wfile.write(body)

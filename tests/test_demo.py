@@ -159,3 +159,75 @@ def test_a_shell_the_demo_cannot_start_is_refused_before_the_server(real_home: P
                             timeout=60)
     assert result.returncode == 2 and message in result.stderr
     assert "starting" not in result.stderr.lower() and "moto" not in result.stderr.lower()
+
+
+# ---- issue 11, item 14: `letme console` in the demo, through a local stand-in of the federation endpoint --------
+
+
+def test_console_prints_a_sign_in_url_in_the_demo(real_home: Path) -> None:
+    """The command as a user types it, on a terminal (the MFA prompt is answered there)."""
+    child = pexpect.spawn(LETME, ["demo", "-q", "--", "letme", "console", "example1", "--print"],
+                          env=_env(real_home, TERM="xterm"), encoding="utf-8", timeout=120, dimensions=(40, 400))
+    try:
+        child.expect("MFA code: ")
+        child.sendline("123456")
+        child.expect(r"(http://127\.0\.0\.1:\d+/federation\?Action=login&\S+)")
+        url = child.match.group(1)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0, child.before
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    assert query["Issuer"] == ["letme"] and query["SigninToken"][0]
+    assert query["Destination"][0].startswith("https://eu-west-1.console.aws.amazon.com/")
+
+
+STAND_IN = r"""
+import json, subprocess, sys, urllib.error, urllib.parse, urllib.request
+
+creds = json.loads(subprocess.run(["letme", "credential-process", "example1", "--mfa-code", "123456"],
+                                  capture_output=True, text=True, check=True).stdout)
+secrets = [creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]]
+console = subprocess.run(["letme", "console", "example1", "--print"], capture_output=True, text=True)
+print("CONSOLE", console.returncode)
+url = console.stdout.strip()
+endpoint = url.split("?")[0]
+answers = []
+
+def get(target):
+    try:
+        with urllib.request.urlopen(target, timeout=10) as response:
+            body = response.read().decode()
+            answers.append(body)
+            return response.status, body
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode()
+        answers.append(body)
+        return exc.code, body
+
+status, page = get(url)
+print("LOGIN", status, page)
+session = json.dumps({"sessionId": creds["AccessKeyId"], "sessionKey": creds["SecretAccessKey"],
+                      "sessionToken": creds["SessionToken"]})
+status, body = get(endpoint + "?" + urllib.parse.urlencode({"Action": "getSigninToken", "Session": session}))
+print("TOKEN", status, sorted(json.loads(body)))
+forged = json.dumps({"sessionId": "ASIAFORGED", "sessionKey": creds["SecretAccessKey"], "sessionToken": "x"})
+print("FORGED", get(endpoint + "?" + urllib.parse.urlencode({"Action": "getSigninToken", "Session": forged}))[0])
+print("BADTOKEN", get(endpoint + "?Action=login&SigninToken=nope")[0])
+print("OTHER", get(endpoint + "?Action=getFederationToken&" + urllib.parse.urlencode({"Session": session}))[0])
+print("ECHOED", sum(secret in answer for secret in secrets for answer in answers + [url]))
+"""
+
+
+def test_the_stand_in_signs_in_and_never_echoes_credentials(real_home: Path) -> None:
+    result = subprocess.run([LETME, "demo", "-q", "--", sys.executable, "-c", STAND_IN], env=_env(real_home),
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "CONSOLE 0" in out
+    assert re.search(r"^LOGIN 200 .*signed in as arn:aws:sts::100000000001:assumed-role/letme-target/example1-",
+                     out, re.M), out
+    assert "TOKEN 200 ['SigninToken']" in out
+    assert "FORGED 400" in out and "BADTOKEN 403" in out and "OTHER 400" in out
+    assert "ECHOED 0" in out
+    assert result.stderr == ""  # no request is logged

@@ -94,7 +94,9 @@ HOT_PATHS = {
     "use": (("use", "example1", "--shell", "bash"),
             COMMON_LETME | {"letme_shell.commands.use", "letme_shell.awsfiles", "letme_shell.envchange",
                             "letme_shell.ini", "letme_shell.naming", "letme_shell.resources", "letme_shell.shells",
-                            "letme_shell.shells.base", "letme_shell.shells.bash", "letme_shell.switch"},
+                            "letme_shell.shells.base", "letme_shell.shells.bash", "letme_shell.switch",
+                            # The history of recent accounts: one small file read (written only on a change).
+                            "letme_shell.history"},
             COMMON_STDLIB | {"shlex"}),
 }
 SNAPSHOT = """

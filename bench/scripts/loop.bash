@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Times shell functions inside one live bash, the way a prompt or a Tab press runs them.
-# Usage: bash loop.bash N REPS WHAT ACCOUNT FRAGMENT   (WHAT: empty | prompt | complete)
+# Usage: bash loop.bash N REPS WHAT ACCOUNT FRAGMENT   (WHAT: empty | prompt | complete; env BENCH_HISTORY)
 # Loads `letme hook bash`, switches to ACCOUNT through the letme function (cached credentials), then
 # prints "<function> <microseconds for N calls>" REPS times. With N=0 it only does the set-up, which is
 # how the bench subtracts set-up forks when it counts the processes the loop starts (strace).
@@ -9,6 +9,12 @@ export LC_ALL=C
 n=$1 reps=$2 what=$3 account=$4 fragment=$5
 eval "$(letme hook bash)" || exit 1
 letme use "$account" 2>/dev/null || exit 1
+# Completion reads the history of recent accounts (<state>/recent/<context>) that `letme use` keeps:
+# BENCH_HISTORY=none removes it (the rows measured before there was one); otherwise it stays as the
+# bench and the `use` above left it.
+if [[ ${BENCH_HISTORY-} == none ]]; then
+    command rm -rf -- "$__letme_state_dir/recent"
+fi
 
 __bench_empty() { :; }
 if declare -F __letme_precmd >/dev/null; then

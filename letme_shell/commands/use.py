@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-from letme_shell import config, session, switch, ui
+from letme_shell import config, history, session, switch, ui
 from letme_shell.commands import _common
 from letme_shell.config import Settings
 from letme_shell.envchange import EnvChange
@@ -71,15 +71,12 @@ def target_shell(args: argparse.Namespace, command: str) -> Shell:
 
 
 def pick(settings: Settings) -> str:
-    from letme_shell import catalog, naming, picker
+    from letme_shell import naming, picker
 
-    accounts = catalog.load_all(settings)
-    if not accounts:
-        raise LetmeError(f"no cached accounts in context '{settings.context}'", "run 'letme init' first")
     # The account this shell uses, when it is one of this context's.
     current, context = naming.split(os.environ.get("LETME_ACCOUNT", ""))
     here = (context or config.DEFAULT_CONTEXT) == settings.context
-    return picker.pick(accounts, current=current if here and current else None)
+    return picker.pick(settings, current=current if here and current else None)
 
 
 def confirm_production(settings: Settings, name: str, yes: bool) -> None:
@@ -174,7 +171,9 @@ def run(args: argparse.Namespace) -> int:
     if args.account == "-":  # as `cd -`: the previous account, in its mode and region
         from letme_shell.commands import back
 
-        emit(shell, back.change_back(args, args.mode, args.region))
+        change = back.change_back(args, args.mode, args.region)
+        emit(shell, change)
+        history.remember(change)
         return 0
     if args.account is None:
         settings = _common.settings(args)
@@ -186,4 +185,5 @@ def run(args: argparse.Namespace) -> int:
     change = change_for(settings, name, args.mode, args.region, args.mfa_code, args.force, previous=previous,
                         previous_mode=previous_mode, previous_region=previous_region)
     emit(shell, change)
+    history.remember(change)  # the picker and TAB offer recent accounts first
     return 0

@@ -196,3 +196,121 @@ def test_completion_offers_every_long_option_of_every_command(command):
                            str(ROOT / "completions" / "letme.fish"), f"letme {command} --"],
                           capture_output=True, text=True, timeout=10)
     assert {row.split("\t")[0] for row in fish.stdout.splitlines()} == accepted
+
+
+# ---- issue 11, item 12: a fuzzy fragment is kept, `exec NAME --` completes a command, fish's modes -------------
+
+FIFTY = [f"example{i}" for i in range(1, 51)]
+
+
+def fifty(sandbox) -> None:  # type: ignore[no-untyped-def]
+    """A context `fifty` whose catalog is example1 … example50 (its names file: all that completion reads)."""
+    directory = sandbox.home / ".cache" / "letme" / "catalog" / "fifty"
+    directory.mkdir(parents=True, mode=0o700)
+    (directory / "names").write_text("".join(f"{n}\n" for n in sorted(FIFTY)))
+
+
+@pytest.mark.parametrize("name", ["bash", "zsh", "fish"])
+def test_tab_keeps_a_fuzzy_fragment_whose_matches_share_a_longer_prefix(name, open_shell, catalogued):
+    """"xmpl4" matches example4, example14, … example49, which share "example": TAB must not turn the word into
+    "example" (dropping the 4), nor "ex4" into "ex" or "example"."""
+    fifty(catalogued)
+    sh = open_shell(name)
+    if name == "zsh":
+        sh.run("bindkey -e")
+    words = ["letme", "--context", "fifty", "use"]
+    assert tab(sh, "letme --context fifty use xmpl4") == [*words, "xmpl4"]
+    assert tab(sh, "letme --context fifty use ex4") == [*words, "ex4"]
+    assert tab(sh, "letme --context fifty use xmpl45") == [*words, "example45"]  # one match: taken
+    assert tab(sh, "letme --context fifty use exa") == [*words, "example"]  # prefix matches: extended
+
+
+def test_bash_lists_the_fuzzy_matches_and_keeps_the_word(open_shell, catalogued):
+    """The second TAB lists them (the first rings the bell); with show-all-if-ambiguous the first TAB lists them;
+    with TAB bound to menu-complete, TAB goes through them, in the catalog's order (example14 comes first)."""
+    fifty(catalogued)
+    sh = open_shell("bash")
+    sh.child.send("letme --context fifty use xmpl4\t\t")
+    sh.child.expect("example14")
+    assert tab(sh, "") == ["letme", "--context", "fifty", "use", "xmpl4"]
+    sh.run("bind 'set show-all-if-ambiguous on'")
+    sh.child.send("letme --context fifty use ex4\t")
+    sh.child.expect("example24")
+    assert tab(sh, "") == ["letme", "--context", "fifty", "use", "ex4"]
+    sh.run("bind 'set show-all-if-ambiguous off'; bind '\"\\t\": menu-complete'")
+    assert tab(sh, "letme --context fifty use xmpl4") == ["letme", "--context", "fifty", "use", "example14"]
+
+
+@pytest.mark.parametrize("name", ["bash", "zsh", "fish"])
+def test_tab_after_exec_dashdash_completes_a_command_then_its_arguments(name, open_shell, tmp_path):
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    tool = tools / "letmetestcmd-xyz"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o755)
+    sh = open_shell(name)
+    if name == "zsh":
+        sh.run("bindkey -e")
+    sh.run(f"set -gx PATH {tools} $PATH" if name == "fish" else f"PATH={tools}:$PATH")
+    (sh.workdir / "some-file.txt").write_text("")
+    words = ["letme", "exec", "example1", "--"]
+    assert tab(sh, "letme exec example1 -- letmetestcmd-x") == [*words, "letmetestcmd-xyz"]
+    assert tab(sh, "letme exec example1 -- letmetestcmd-xyz some-fi") == [*words, "letmetestcmd-xyz", "some-file.txt"]
+    assert tab(sh, "letme exec example1 --region eu-west-1 -- letmetestcmd-x") == [
+        "letme", "exec", "example1", "--region", "eu-west-1", "--", "letmetestcmd-xyz"]
+    # Before `--`, account names as ever.
+    assert tab(sh, "letme exec xmple1") == ["letme", "exec", "example1"]
+    if name == "bash":
+        # With bash-completion loaded, its _command_offset completes the command line (CMD's own completion),
+        # from the word after `--`: a stand-in shows that it is called, and with which offset.
+        sh.run("_command_offset() { COMPREPLY=(\"offset-$1\"); }")
+        assert tab(sh, "letme exec example1 -- letmetestcmd-x") == [*words, "offset-4"]
+
+
+def test_fish_describes_each_mode_on_its_own(catalogued):
+    result = subprocess.run(["fish", "--no-config", "-c", "source $argv[1]; complete -C $argv[2]",
+                             str(ROOT / "completions" / "letme.fish"), "letme use example1 --mode "],
+                            env=catalogued.env, capture_output=True, text=True, timeout=10)
+    rows = dict(row.split("\t", 1) for row in result.stdout.splitlines())
+    assert list(rows) == ["process", "profile", "env"]
+    assert len(set(rows.values())) == 3, rows
+    assert "credential_process" in rows["process"] and "credentials" in rows["profile"] and "AWS_" in rows["env"]
+
+
+def test_bash_account_completion_under_strict_options_keeps_the_shell_as_it_was(catalogued):
+    """`set -euo pipefail`, noglob on or off, nocasematch on: TAB on account names (the awk path), an ambiguous
+    fuzzy fragment and `exec NAME --` run clean and leave every option as they found it."""
+    fifty(catalogued)
+    script = r'''
+set -euo pipefail
+source "$1"
+for noglob in on off; do
+    [[ $noglob == on ]] && set -f || set +f
+    shopt -s nocasematch
+    before="$- $(shopt -p nocasematch)"
+    for words in "use ''" "use r" "use xmpl4" "use --context fifty xmpl4" "exec example1 -- ech" \
+            "use example1 --region ''"; do
+        for type in 63 9; do  # a listing, a plain TAB
+            eval "COMP_WORDS=(letme $words)"
+            COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) COMP_TYPE=$type
+            __letme_complete
+            printf '%s|%s|%s\n' "$type" "$words" "${COMPREPLY[*]:0:3}"
+        done
+    done
+    [[ "$- $(shopt -p nocasematch)" == "$before" ]] || { echo "CHANGED: $before -> $- $(shopt -p nocasematch)"; }
+done
+echo END
+'''
+    result = subprocess.run(["bash", "--norc", "--noprofile", "-c", script, "bash",
+                             str(ROOT / "completions" / "letme.bash")],
+                            env=catalogued.env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "END" and not [line for line in lines if line.startswith("CHANGED")], result.stdout
+    assert "63|use r|infra-dev-00007 infra-dev-00031 infra-dev-00055" in lines
+    assert "9|use r|r r " in lines  # a plain TAB on fuzzy matches keeps the word ("r" and "r ": nothing to insert)
+    assert "63|use --context fifty xmpl4|example14 example24 example34" in lines
+    assert "9|use --context fifty xmpl4|xmpl4 xmpl4 " in lines
+    assert "9|use xmpl4|" in lines  # no match at all: nothing
+    assert any(line.startswith("63|exec example1 -- ech|echo") for line in lines)
+    assert "63|use example1 --region ''|eu-west-1 us-east-1" in lines

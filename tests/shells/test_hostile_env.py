@@ -117,7 +117,7 @@ def _aliases(name: str, canary: Path) -> str:
     trap = f"touch {canary};"
     if name == "bash":
         words = ["command", "local", "read", "eval", "export", "unset", "shopt", "mapfile", "compopt", "complete",
-                 "grep", "return", "case", "for", "while", "function"]
+                 "grep", "awk", "compgen", "return", "case", "for", "while", "function"]
         return "alias letme='letme --context general'; " + " ".join(f"alias {w}='{trap} {w}';" for w in words)
     words = ["command", "local", "read", "eval", "export", "unset", "emulate", "setopt", "typeset", "print",
              "return", "zmodload", "autoload", "add-zsh-hook", "compdef", "compadd", "shift", "builtin", "true"]

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pexpect
 import pytest
 
 from letme_shell import catalog, fuzzy, picker
-from tests.shells.harness import PROMPT, Shell
+from tests.shells.harness import LETME, PROMPT, Shell
 from tests.test_imports import WRAPPER, heavy_imports
 
 FOOTER = "accounts · ↑↓ move · Enter picks · Esc cancels"
@@ -137,3 +138,163 @@ def test_rows_neutralise_hostile_descriptions():
     assert "\x1b" not in row and "\n" not in row and "\u202e" not in row
     assert row.startswith("evil      123456789012  ok?]0;pwned??[2J??rm -rf /??")
     assert picker.row_text(catalog.Account("x", None, "d" * 500, (), ()), 1).endswith("…")
+
+
+# ---- issue 11, items 9 and 10: order, Esc, small terminals ------------------------------------------------------
+
+
+def test_one_letter_then_enter_never_switches_to_production(bash, catalogued):
+    """"p" matches prod-eu (production, and the shortest name: the best match) and the payments-* accounts;
+    Enter must not go to prod-eu, which nobody here used recently."""
+    open_picker(bash)
+    bash.child.send("p\r")
+    bash.child.expect_exact("MFA code: ", timeout=30)
+    bash.child.sendline("123456")
+    bash.child.expect(PROMPT, timeout=30)
+    bash.sync()
+    assert bash.getenv("LETME_ACCOUNT") == "payments-dev-00024"
+
+
+def test_recently_used_accounts_come_first(bash, catalogued):
+    for name in ("prod-eu", "example2"):
+        catalogued.ok("obtain", name, "--mfa-code", "123456", timeout=60)
+    assert bash.status("letme use example2 && letme leave", timeout=30) == 0
+    open_picker(bash)
+    bash.child.send("e\r")  # example1 and example2 both start with "e": the recent one first
+    bash.child.expect(PROMPT, timeout=30)
+    bash.sync()
+    assert bash.getenv("LETME_ACCOUNT") == "example2"
+    # A production account used recently is on top of a one-letter query again.
+    assert bash.status("letme use prod-eu && letme leave", timeout=30) == 0
+    open_picker(bash)
+    bash.child.send("p\r")
+    bash.child.expect(PROMPT, timeout=30)
+    bash.sync()
+    assert bash.getenv("LETME_ACCOUNT") == "prod-eu"
+
+
+def spawn_picker(catalogued, rows: int = 40, **env: str) -> pexpect.spawn:  # type: ignore[no-untyped-def]
+    return pexpect.spawn(LETME, ["use", "--shell", "bash"], env={**catalogued.env, "TERM": "xterm", **env},
+                         encoding="utf-8", timeout=20, dimensions=(rows, 120))
+
+
+def close_time(catalogued, key: str) -> float:  # type: ignore[no-untyped-def]
+    """Seconds from the key to the picker's exit. No cursor-position requests (pexpect answers none, and
+    prompt_toolkit would wait up to a second for the answer at exit, whatever the key)."""
+    child = spawn_picker(catalogued, PROMPT_TOOLKIT_NO_CPR="1")
+    child.expect_exact(FOOTER)
+    time.sleep(0.2)
+    started = time.monotonic()
+    child.send(key)
+    child.expect(pexpect.EOF)
+    elapsed = time.monotonic() - started
+    child.close()
+    assert child.exitstatus == 130
+    return elapsed
+
+
+def test_esc_closes_the_picker_as_fast_as_ctrl_c(catalogued):
+    """prompt_toolkit waits `ttimeoutlen` (0.5 s by default) after a lone ESC byte for the rest of an escape
+    sequence: Esc took ~0.5 s more than Ctrl-C. Loose bound, the machine may be busy: under 0.3 s more."""
+    esc = min(close_time(catalogued, "\x1b") for _ in range(2))
+    ctrl_c = min(close_time(catalogued, "\x03") for _ in range(2))
+    assert esc < ctrl_c + 0.3, (esc, ctrl_c)
+
+
+def test_the_picker_sets_a_short_escape_timeout():
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    with create_pipe_input() as keys:
+        app = picker._application(picker._Entries(catalog_lines(["example1"]), []), None, [], keys, DummyOutput())
+    assert app.ttimeoutlen == picker.ESCAPE_TIMEOUT <= 0.05
+
+
+def catalog_lines(names: list[str], prod: tuple[str, ...] = ()) -> list[bytes]:
+    return [json.dumps(catalog.Account(name, f"{100000000000 + i:012d}", f"account {name}", ("eu-west-1",), (),
+                                       ("prod",) if name in prod else ()).to_json(), separators=(",", ":")).encode()
+            for i, name in enumerate(names)]
+
+
+@pytest.mark.parametrize("rows", [8, 5])
+def test_small_terminals_get_a_usable_picker(catalogued, rows):
+    """An 8-row pane showed only "Window too small..."; down to 5 rows the picker shows the query, as many
+    accounts as fit, and the footer, and scrolls to keep the selection in view."""
+    child = spawn_picker(catalogued, rows=rows)
+    child.expect_exact(FOOTER)
+    assert "Window too small" not in child.before
+    child.send("\x1b[B" * 6 + "\r")  # the seventh account: below the rows shown
+    child.expect_exact("MFA code: ", timeout=30)
+    child.sendline("123456")
+    child.expect(pexpect.EOF, timeout=60)
+    child.close()
+    assert child.exitstatus == 0
+    cache = catalogued.home / ".cache" / "letme" / "catalog" / "general"
+    names, prod = (cache / "names").read_text().split(), (cache / "prod").read_text().split()
+    expected = picker.order("", names, [], set(prod))[6]
+    assert f"export LETME_ACCOUNT='{expected}';" in child.before
+    assert "Window too small" not in child.before
+
+
+def screens(rows: int, batches: list[str], names: list[str]) -> list[list[str]]:
+    """Run the picker's application on a `rows`-row output, typing each batch of keys after a redraw;
+    the screen after each redraw."""
+    from prompt_toolkit.data_structures import Size
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    class Small(DummyOutput):
+        def get_size(self) -> Size:
+            return Size(rows=rows, columns=100)
+
+    seen: list[list[str]] = []
+
+    def snapshot(app) -> None:  # type: ignore[no-untyped-def]
+        screen = app.renderer._last_screen
+        if screen is not None:
+            seen.append(["".join(screen.data_buffer[y][x].char for x in range(100)).rstrip()
+                         for y in range(screen.height)])
+        if batches:
+            keys.send_text(batches.pop(0))
+
+    with create_pipe_input() as keys:
+        app = picker._application(picker._Entries(catalog_lines(names), []), None, [], keys, Small())
+        app.after_render += snapshot
+        app.run()
+    return seen
+
+
+@pytest.mark.parametrize("rows", [5, 8, 40])
+def test_rows_shown_fit_the_terminal_and_follow_the_selection(rows):
+    names = [f"account-{i:02d}" for i in range(30)]
+    shown = screens(rows, ["\x1b[B" * 9, "\r"], names)
+    last = shown[-1]
+    while last and not last[-1]:  # the rows below the picker
+        last.pop()
+    assert len(last) <= rows
+    assert last[0].startswith(picker.PROMPT.strip())
+    assert "30/30 accounts" in last[-1]
+    selected = [line for line in last if line.startswith(">")]
+    assert selected and selected[0].startswith("> account-09"), last
+    assert sum(line.startswith(("> account", "  account")) for line in last) == min(rows - 2, picker.VISIBLE)
+
+
+def test_entries_read_names_and_production_tags_without_parsing_every_line():
+    """The picker takes names and production tags from the cache lines directly; the same answer as parsing
+    them, whatever the tags hold (a quote, a bracket, a longer tag, another script)."""
+    def line(data: dict) -> bytes:  # type: ignore[type-arg]
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=True).encode()
+
+    rows = {
+        "plain": [], "tagged": ["stage", "prod"], "only-prod": ["prod"], "quoted": ['x"prod', 'prod"'],
+        "bracket": ["a]b", "prod"], "longer": ["prodx", "xprod"], "accent": ["prodé"], "comma": ['a","prod'],
+    }
+    lines = [line(catalog.Account(n, None, "", (), (), tuple(t)).to_json()) for n, t in rows.items()]
+    lines.append(line({"id": "1", "name": "name-not-first", "tags": ["prod"]}))
+    lines += [line({"name": "bad name", "tags": ["prod"]}), line({"name": "$(x)"}), b"{not json",
+              b'{"name":"\\u0061b"}']
+    entries = picker._Entries(lines, ["prod", "prodé"])
+    assert entries.names == [*rows, "name-not-first", "ab"]
+    assert entries.production == {"tagged", "only-prod", "bracket", "accent", "name-not-first"}
+    assert picker._Entries(lines, []).production == set()
+    assert entries.account("tagged").tags == ("stage", "prod")
