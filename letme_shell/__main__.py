@@ -1,3 +1,3 @@
-from letme_shell.cli import main
+from letme_shell.entry import main
 
 raise SystemExit(main())

@@ -166,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = _command_in(argv)
         parser = build_parser(command)
         args = parser.parse_args(argv)
+        args.argv = argv  # as typed: hot.py records the command lines it can answer later
         ui.QUIET = bool(getattr(args, "quiet", False))
         if not hasattr(args, "_run"):
             parser.print_help(sys.stderr)

@@ -79,6 +79,10 @@ class Credentials:
             "Expiration": self.expiration,
         }
 
+    def process_json(self) -> str:
+        """The line `credential-process` prints (hot.py records it as it is)."""
+        return json.dumps(self.process_output()) + "\n"
+
     def to_json(self) -> dict[str, Any]:
         data = {"AccessKeyId": self.access_key_id, "SecretAccessKey": self.secret_access_key,
                 "SessionToken": self.session_token, "Expires": self.expires}

@@ -129,4 +129,7 @@ def _refresh_command(settings: Settings, account: Account) -> str:
 
 
 def forget(settings: Settings, name: str) -> bool:
+    from letme_shell import hot
+
+    hot.forget(name)  # the recorded answers hold the same keys
     return credentials.forget(credentials.account_cache_file(settings.context, name))

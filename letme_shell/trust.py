@@ -24,6 +24,18 @@ from letme_shell import paths
 from letme_shell.errors import LetmeError
 
 CHECKED = os.name == "posix"
+# While a list (hot.recording), every file opened and directory level judged here, as (kind, path, stamp):
+# what a recorded `credential-process` answer depends on. L: lstat, S: stat.
+RECORD: list[tuple[str, str, str]] | None = None
+
+
+def _note(kind: str, path: str, st: os.stat_result | None) -> None:
+    if RECORD is not None:
+        from letme_shell import hot
+
+        RECORD.append((kind, path, hot.ABSENT if st is None else hot.stamp(st)))
+
+
 # Directories already found trustworthy in this process: a cached `use` reads several files below
 # the same few directories, and each check is a handful of lstat calls.
 _trusted: set[str] = set()
@@ -58,7 +70,12 @@ def _refuse_mode(path: str, st: os.stat_result, kind: str) -> None:
 
 
 def _check_level(path: str, is_root: bool) -> None:
-    st = os.lstat(path)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        _note("L", path, None)
+        raise
+    _note("L", path, st)
     if stat.S_ISLNK(st.st_mode):
         if not is_root:
             raise UnsafePath(f"{path} is a symbolic link inside letme's directory; letme does not follow it",
@@ -68,6 +85,7 @@ def _check_level(path: str, is_root: bool) -> None:
             raise UnsafePath(f"{path} is a symbolic link owned by uid {st.st_uid}, not by you; letme does not "
                              "follow it", f"remove it (letme makes a new directory): rm {path}")
         st = os.stat(path)  # the user's own link to a directory elsewhere: judge the directory
+        _note("S", path, st)
     if not stat.S_ISDIR(st.st_mode):
         raise UnsafePath(f"{path} is not a directory", f"move it aside: letme needs a directory at {path}")
     _refuse_mode(path, st, "directory")
@@ -154,6 +172,9 @@ def open_file(path: Path) -> int:
              | (getattr(os, "O_NOFOLLOW", 0) if inside else 0))
     try:
         fd = os.open(path, flags)
+    except FileNotFoundError:
+        _note("S", str(path), None)
+        raise
     except OSError as exc:
         if inside and os.path.islink(path):
             raise UnsafePath(f"{path} is a symbolic link inside letme's directory; letme does not follow it",
@@ -161,6 +182,7 @@ def open_file(path: Path) -> int:
         raise exc from None
     try:
         st = os.fstat(fd)
+        _note("S", str(path), st)
         if inside:
             check_file(path, st)
         elif not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):  # a directory: the caller's message

@@ -95,7 +95,13 @@ def scrub(text: str) -> str:
     return run.sub(shaped, text)
 
 
+# Whether this run said anything on stderr: hot.py records only answers given silently.
+SAID = False
+
+
 def _emit(prefix: str, message: str, color: str) -> None:
+    global SAID
+    SAID = True
     if _stderr_color():
         prefix = f"\033[{color}m{prefix}\033[0m"
     print(f"{prefix}{scrub(message)}", file=sys.stderr)

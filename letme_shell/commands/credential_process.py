@@ -7,10 +7,9 @@ needed, goes to the terminal. On cached credentials this imports no boto3.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from letme_shell import session, validate
+from letme_shell import hot, session, validate
 from letme_shell.commands import _common
 from letme_shell.credentials import Credentials
 from letme_shell.errors import LetmeError
@@ -25,11 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def emit(creds: Credentials) -> None:
-    sys.stdout.write(json.dumps(creds.process_output()) + "\n")
+    sys.stdout.write(creds.process_json())
     sys.stdout.flush()
 
 
 def run(args: argparse.Namespace) -> int:
+    seen = hot.recording(getattr(args, "argv", None))
     settings, name = _common.settings_for(args, args.account)
     if args.origin is not None and args.origin != settings.origin():
         # The config was edited since the profile was written: it would now mean another account.
@@ -37,5 +37,8 @@ def run(args: argparse.Namespace) -> int:
                          f"{settings.path} now says {settings.origin()}",
                          f"run 'letme use {validate.printable(args.account)}' again to rewrite the profile")
     account = session.resolve(settings, name)
-    emit(session.credentials_for(settings, account, args.mfa_code, renew=args.renew))
+    creds = session.credentials_for(settings, account, args.mfa_code, renew=args.renew)
+    emit(creds)
+    if seen is not None:
+        hot.remember(args.argv, seen, creds, settings)
     return 0
