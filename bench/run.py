@@ -500,6 +500,13 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
                     env)
     rows.append(Row("`letme credential-process X`, cached", cp.spread(), f"python -c pass {floor.show()}",
                     f"{ratio(cp, floor):.2f}× floor", "≤ 2.5× floor", ratio(cp, floor) <= 2.5))
+    # The same answer through the full command line: what runs when the recorded answer no longer holds
+    # (letme_shell/hot.py). --debug changes nothing on success but keeps the run from recording.
+    cp_full = timer.time(f"letme credential-process --debug (cached, full command, {big.size} accounts)",
+                         [letme, "credential-process", target, "--debug"], env)
+    notes.append(f"Cached `credential-process` ({cp.show()}) is answered from the record its first full run left "
+                 f"(letme_shell/hot.py); the full command, which runs once after anything it depends on changed, "
+                 f"takes {cp_full.show()} ({ratio(cp_full, floor):.2f}× floor).")
 
     # 3. an SDK call through the credential_process profile that `letme use` wrote, against static keys.
     creds = json.loads(run_ok([letme, "credential-process", target], env).stdout)
