@@ -197,24 +197,40 @@ def _read_config(path: Path, legacy: bool = False) -> tuple[bytes, list[Any]] | 
         raise ConfigError(f"cannot read config file {path}: {(exc.strerror or type(exc).__name__).lower()}") from None
 
 
+def _is_legacy_path(path: Path) -> bool:
+    """Whether `path` names the original letme's config: profiles letme wrote while reading it pin it
+    with --config, and it stays in the original's format."""
+    if not os.environ.get("HOME"):
+        return False
+    return os.path.abspath(path) == os.path.abspath(paths.legacy_config_file())
+
+
+def _check_legacy_dir() -> None:
+    from letme_shell import legacy  # only for the original's files: not on letme.toml's cached path
+
+    legacy.check_dir()  # ~/.letme is judged before anything in it is read
+
+
 def locate(config_path: str | None) -> tuple[Path, bytes, list[Any], bool]:
     """letme's config (--config, LETME_CONFIG, else the XDG path); when none of those names one and the
-    XDG file does not exist, the original letme's ~/.letme/letme-config. The last item says which."""
+    XDG file does not exist, the original letme's ~/.letme/letme-config. The last item says whether the
+    file is the original's."""
     path = paths.config_file(config_path)
-    found = _read_config(path)
+    explicit = bool(config_path or os.environ.get("LETME_CONFIG"))
+    legacy = explicit and _is_legacy_path(path)
+    if legacy:
+        _check_legacy_dir()
+    found = _read_config(path, legacy=legacy)
     if found is not None:
-        return path, *found, False
-    if not (config_path or os.environ.get("LETME_CONFIG")):
-        from letme_shell import legacy
-
-        legacy.check_dir()
+        return path, *found, legacy
+    if not explicit:
+        _check_legacy_dir()
         old = paths.legacy_config_file()
         found = _read_config(old, legacy=True)
         if found is not None:
             return old, *found, True
     raise ConfigError(
-        f"no config file at {path}" + ("" if config_path or os.environ.get("LETME_CONFIG")
-                                       else " (nor the original letme's at ~/.letme/letme-config)"),
+        f"no config file at {path}" + ("" if explicit else " (nor the original letme's at ~/.letme/letme-config)"),
         "run 'letme config-file' to write a template, then fill in aws_source_profile_region and dynamodb_table",
     )
 
@@ -245,7 +261,7 @@ def read_source(config_path: str | None = None, announce: bool = False) -> Sourc
         data, form = _parse_toml(raw, path), "toml"
     source = Source(path, data, form)
     noticed = bool(remembered.get("noticed"))
-    if source.legacy and announce and not noticed and not ui.QUIET:
+    if source.legacy and announce and not noticed and not ui.QUIET and path != paths.config_file(config_path):
         ui.info(f"using the original letme's config {path} ({form}): {paths.config_file()} does not exist; "
                 "'letme config migrate' writes it")
         noticed = True

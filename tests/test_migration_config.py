@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import LETME, Recorder, Sandbox
+from test_credential_process import SDK_CHILD
 from test_imports import HOT_PATHS, SNAPSHOT, new_modules, top_level
 from test_obtain import detached
 
@@ -150,6 +151,34 @@ def test_v01_toml_with_no_usersettings_uses_general(v01: Sandbox, recorder: Reco
     assert [t["SerialNumber"] for t in recorder.actions("GetSessionToken")] == [v01.org.mfa_arn]
     assert all(a["RoleSessionName"] == "user001-with-letme" for a in recorder.actions("AssumeRole"))
     assert show(v01)["context"] == "general"
+
+
+def test_an_sdk_runs_the_profile_use_wrote_on_the_old_config(v02: Sandbox) -> None:
+    # process mode pins the config file in the profile's credential_process line: here the old INI file,
+    # which must then be read as the original's, not as TOML.
+    assert detached(v02, "init").returncode == 0
+    used = detached(v02, "use", "example1", "--shell", "bash", "--mfa-code", "123456")
+    assert used.returncode == 0, used.stderr
+    assert str(v02.home / ".letme" / "letme-config") in v02.config_file.read_text()
+    env = {**v02.env, "AWS_PROFILE": "example1@work"}
+    parsed = v02.home / ".cache" / "letme" / "config-parsed.json"
+    parsed.unlink()  # as when the SDK is the first to read the file since it changed
+    result = subprocess.run([sys.executable, "-c", SDK_CHILD], env=env, capture_output=True, text=True,
+                            timeout=60, start_new_session=True, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    assert ":assumed-role/letme-target/user001_letme" in json.loads(result.stdout)["Arn"]
+    # And after `config migrate` (the old file still there), the line written before still works.
+    assert detached(v02, "config", "migrate").returncode == 0
+    parsed.unlink(missing_ok=True)
+    again = subprocess.run([sys.executable, "-c", SDK_CHILD], env=env, capture_output=True, text=True,
+                           timeout=60, start_new_session=True, stdin=subprocess.DEVNULL)
+    assert again.returncode == 0, again.stderr
+
+
+def test_config_option_naming_the_old_file_reads_it_as_the_original(v02: Sandbox) -> None:
+    old = str(v02.home / ".letme" / "letme-config")
+    data = show(v02, "--config", old, "--context", "work")
+    assert data["path"] == old and data["tags"] == ["prod"]
 
 
 def test_the_file_in_use_is_said_once(v02: Sandbox) -> None:

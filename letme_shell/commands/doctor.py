@@ -69,8 +69,10 @@ def check_config(args: argparse.Namespace) -> tuple[Check, Settings | None]:
     except LetmeError as exc:
         return Check("config", FAIL, exc.message, exc.hint or "correct the config file"), None
     if source.legacy:
+        explicit = args.config or os.environ.get("LETME_CONFIG")
+        because = "--config or LETME_CONFIG names it" if explicit else f"{paths.config_file()} does not exist"
         return Check("config", OK, f"{source.path}, the original letme's config ({source.form}), is read because "
-                     f"{paths.config_file()} does not exist; context '{settings.context}' ({why}); "
+                     f"{because}; context '{settings.context}' ({why}); "
                      "'letme config migrate' writes it as letme's own"), settings
     message = f"{settings.path} (context '{settings.context}')"
     old = paths.legacy_config_file()
