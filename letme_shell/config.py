@@ -174,27 +174,26 @@ class Source(namedtuple("Source", "path data form")):
 
 
 def _read_config(path: Path, legacy: bool = False) -> tuple[bytes, list[Any]] | None:
-    """The config file's bytes and its stamp (path, mtime, size), None when there is none, or one ConfigError line."""
+    """The config file's bytes and its stamp (path, mtime, size), None when there is none, or one ConfigError
+    line. `legacy`: the original letme's file, which must also be the user's own (trust.check_users_own)."""
     try:
         # trust.open_file: a FIFO or a device given as the config (LETME_CONFIG) is refused, never waited on.
         with os.fdopen(trust.open_file(path), "rb") as fh:
             st = os.fstat(fh.fileno())
-            if legacy:  # found, not named: it must be the user's own (see legacy)
-                trust.check_users_own(path, st, "file")
             raw = fh.read()
-            return raw, [str(path.absolute()), st.st_mtime_ns, len(raw)]
     except FileNotFoundError:
         return None
     except IsADirectoryError:
         raise ConfigError(f"config file {path} is a directory", "point LETME_CONFIG at a file") from None
     except PermissionError:
         raise ConfigError(f"cannot read config file {path}: permission denied") from None
-    except trust.UnsafePath as exc:
-        if legacy and "not a regular file" not in exc.message:
-            raise
+    except trust.UnsafePath:
         raise ConfigError(f"config file {path} is not a regular file", "point LETME_CONFIG at a file") from None
     except OSError as exc:  # /proc/self/mem, an I/O error
         raise ConfigError(f"cannot read config file {path}: {(exc.strerror or type(exc).__name__).lower()}") from None
+    if legacy:
+        trust.check_users_own(path, st, "file")
+    return raw, [str(path.absolute()), st.st_mtime_ns, len(raw)]
 
 
 def _is_legacy_path(path: Path) -> bool:
@@ -247,7 +246,8 @@ def read_source(config_path: str | None = None, announce: bool = False) -> Sourc
     try:
         # An untrusted cache directory is refused here (trust.UnsafePath), not taken for a bad config.
         loaded = json.loads(fsutil.read_bytes(_parsed_cache()) or b"{}")
-        if isinstance(loaded, dict) and loaded.get("stamp") == stamp and isinstance(loaded.get("data"), dict):
+        if (isinstance(loaded, dict) and loaded.get("stamp") == stamp and isinstance(loaded.get("data"), dict)
+                and (loaded.get("form", "toml") != "toml") == is_legacy):
             remembered = loaded
     except ValueError:
         pass
@@ -261,7 +261,9 @@ def read_source(config_path: str | None = None, announce: bool = False) -> Sourc
         data, form = _parse_toml(raw, path), "toml"
     source = Source(path, data, form)
     noticed = bool(remembered.get("noticed"))
-    if source.legacy and announce and not noticed and not ui.QUIET and path != paths.config_file(config_path):
+    # Said when letme fell back to the old file, not when --config or LETME_CONFIG named it.
+    fell_back = source.legacy and path != paths.config_file(config_path)
+    if fell_back and announce and not noticed and not ui.QUIET:
         ui.info(f"using the original letme's config {path} ({form}): {paths.config_file()} does not exist; "
                 "'letme config migrate' writes it")
         noticed = True
