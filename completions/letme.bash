@@ -354,7 +354,7 @@ __letme_candidates() {
         hook) [[ -z $account ]] && __letme_fuzzy "$cur" bash zsh fish powershell ;;
         config)
             if [[ -z $account ]]; then
-                __letme_fuzzy "$cur" list show use path validate
+                __letme_fuzzy "$cur" list show use path validate migrate
             elif [[ ($account == use || $account == show) && -z $third ]]; then
                 __letme_contexts "$config"
                 __letme_fuzzy "$cur" "${__letme_context_list[@]}"

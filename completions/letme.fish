@@ -222,7 +222,7 @@ complete -c letme -f
 complete -c letme -n '__letme_parse; test -z "$__letme_c_sub"' -k -a "(__letme_fuzzy (commandline -ct) $__letme_commands)"
 complete -c letme -n __letme_wants_account -k -a '(__letme_complete_accounts)'
 complete -c letme -n '__letme_subcommand_is hook' -a 'bash zsh fish powershell'
-complete -c letme -n '__letme_subcommand_is config; and test -z "$__letme_c_account"' -a 'list show use path validate'
+complete -c letme -n '__letme_subcommand_is config; and test -z "$__letme_c_account"' -a 'list show use path validate migrate'
 complete -c letme -n __letme_wants_context_name -k -a '(__letme_complete_contexts)'
 complete -c letme -l config -r -F -d 'config file'
 complete -c letme -l context -x -k -a '(__letme_complete_contexts)' -d 'context (config table)'

@@ -12,7 +12,7 @@ import os
 from collections import namedtuple
 from pathlib import Path
 
-from letme_shell import fsutil, paths, trust, validate
+from letme_shell import fsutil, paths, trust, ui, validate
 from letme_shell.errors import ConfigError
 
 # namedtuple, not dataclasses or typing.NamedTuple: this module is on every cached
@@ -162,18 +162,27 @@ def _parsed_cache() -> Path:
     return paths.cache_dir() / "config-parsed.json"
 
 
-def _read_config(path: Path) -> tuple[bytes, list[Any]]:
-    """The config file's bytes and its stamp (path, mtime, size), or one ConfigError line."""
+class Source(namedtuple("Source", "path data form")):
+    """The config file in use, its tables, and its form: "toml" for letme's own, else the original letme's
+    (legacy.TOML_FORM or legacy.INI_FORM), read because letme's own does not exist."""
+
+    __slots__ = ()
+
+    @property
+    def legacy(self) -> bool:
+        return self.form != "toml"
+
+
+def _read_config(path: Path, legacy: bool = False) -> tuple[bytes, list[Any]] | None:
+    """The config file's bytes and its stamp (path, mtime, size), None when there is none, or one ConfigError
+    line. `legacy`: the original letme's file, which must also be the user's own (trust.check_users_own)."""
     try:
         # trust.open_file: a FIFO or a device given as the config (LETME_CONFIG) is refused, never waited on.
         with os.fdopen(trust.open_file(path), "rb") as fh:
+            st = os.fstat(fh.fileno())
             raw = fh.read()
-            return raw, [str(path.absolute()), os.fstat(fh.fileno()).st_mtime_ns, len(raw)]
     except FileNotFoundError:
-        raise ConfigError(
-            f"no config file at {path}",
-            "run 'letme config-file' to write a template, then fill in aws_source_profile_region and dynamodb_table",
-        ) from None
+        return None
     except IsADirectoryError:
         raise ConfigError(f"config file {path} is a directory", "point LETME_CONFIG at a file") from None
     except PermissionError:
@@ -182,50 +191,124 @@ def _read_config(path: Path) -> tuple[bytes, list[Any]]:
         raise ConfigError(f"config file {path} is not a regular file", "point LETME_CONFIG at a file") from None
     except OSError as exc:  # /proc/self/mem, an I/O error
         raise ConfigError(f"cannot read config file {path}: {(exc.strerror or type(exc).__name__).lower()}") from None
+    if legacy:
+        trust.check_users_own(path, st, "file")
+    return raw, [str(path.absolute()), st.st_mtime_ns, len(raw)]
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
-    """The parsed file. A valid parse is remembered as JSON keyed by path, size and
-    mtime: tomllib (and the typing module it imports) would be ~8 ms of every cached
-    `use`, while reading the JSON is well under one."""
+def _is_legacy_path(path: Path) -> bool:
+    """Whether `path` names the original letme's config: profiles letme wrote while reading it pin it
+    with --config, and it stays in the original's format."""
+    if not os.environ.get("HOME"):
+        return False
+    return os.path.abspath(path) == os.path.abspath(paths.legacy_config_file())
+
+
+def _check_legacy_dir() -> None:
+    from letme_shell import legacy  # only for the original's files: not on letme.toml's cached path
+
+    legacy.check_dir()  # ~/.letme is judged before anything in it is read
+
+
+def locate(config_path: str | None) -> tuple[Path, bytes, list[Any], bool]:
+    """letme's config (--config, LETME_CONFIG, else the XDG path); when none of those names one and the
+    XDG file does not exist, the original letme's ~/.letme/letme-config. The last item says whether the
+    file is the original's."""
+    path = paths.config_file(config_path)
+    explicit = bool(config_path or os.environ.get("LETME_CONFIG"))
+    legacy = explicit and _is_legacy_path(path)
+    if legacy:
+        _check_legacy_dir()
+    found = _read_config(path, legacy=legacy)
+    if found is not None:
+        return path, *found, legacy
+    if not explicit:
+        _check_legacy_dir()
+        old = paths.legacy_config_file()
+        found = _read_config(old, legacy=True)
+        if found is not None:
+            return old, *found, True
+    raise ConfigError(
+        f"no config file at {path}" + ("" if explicit else " (nor the original letme's at ~/.letme/letme-config)"),
+        "run 'letme config-file' to write a template, then fill in aws_source_profile_region and dynamodb_table",
+    )
+
+
+def read_source(config_path: str | None = None, announce: bool = False) -> Source:
+    """The config in use, parsed. A valid parse is remembered as JSON keyed by path, size and mtime:
+    tomllib (and the typing module it imports) would be ~8 ms of every cached `use`, while reading the
+    JSON is well under one. With `announce`, the first command to read the original letme's file (or a
+    new version of it) says so on stderr, once."""
     import json
 
-    raw, stamp = _read_config(path)
+    path, raw, stamp, is_legacy = locate(config_path)
+    remembered: dict[str, Any] = {}
     try:
         # An untrusted cache directory is refused here (trust.UnsafePath), not taken for a bad config.
-        remembered = json.loads(fsutil.read_bytes(_parsed_cache()) or b"{}")
-        if remembered.get("stamp") == stamp and isinstance(remembered.get("data"), dict):
-            return remembered["data"]
-    except (ValueError, AttributeError):
+        loaded = json.loads(fsutil.read_bytes(_parsed_cache()) or b"{}")
+        if (isinstance(loaded, dict) and loaded.get("stamp") == stamp and isinstance(loaded.get("data"), dict)
+                and (loaded.get("form", "toml") != "toml") == is_legacy):
+            remembered = loaded
+    except ValueError:
         pass
+    if remembered:
+        data, form = remembered["data"], str(remembered.get("form", "toml"))
+    elif is_legacy:
+        from letme_shell import legacy
+
+        data, form = legacy.parse(raw, path)
+    else:
+        data, form = _parse_toml(raw, path), "toml"
+    source = Source(path, data, form)
+    noticed = bool(remembered.get("noticed"))
+    # Said when letme fell back to the old file, not when --config or LETME_CONFIG named it.
+    fell_back = source.legacy and path != paths.config_file(config_path)
+    if fell_back and announce and not noticed and not ui.QUIET:
+        ui.info(f"using the original letme's config {path} ({form}): {paths.config_file()} does not exist; "
+                "'letme config migrate' writes it")
+        noticed = True
+    if not remembered or noticed != bool(remembered.get("noticed")):
+        _remember(stamp, data, form, noticed)
+    return source
+
+
+def _parse_toml(raw: bytes, path: Path) -> dict[str, Any]:
     try:
         import tomllib
 
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    _remember(stamp, data)
-    return data
 
 
-def _remember(stamp: list[Any], data: dict[str, Any]) -> None:
+def _remember(stamp: list[Any], data: dict[str, Any], form: str, noticed: bool) -> None:
     import json
 
     from letme_shell.errors import LetmeError
 
     try:
-        body = json.dumps({"stamp": stamp, "data": data}).encode()
+        body = json.dumps({"stamp": stamp, "data": data, "form": form, "noticed": noticed}).encode()
     except TypeError:  # TOML dates have no JSON form; such a file is simply parsed every time
         return
     with contextlib.suppress(LetmeError):  # a read-only cache directory costs speed, not correctness
         fsutil.atomic_write(_parsed_cache(), body, mode=0o600)
 
 
-def contexts(path: Path) -> list[str]:
-    data = _load_toml(path)
-    return [name for name, table in data.items() if isinstance(table, dict)]
+def tables(source: Source) -> dict[str, dict[str, Any]]:
+    """The contexts of a config, after refusing a key outside any of them."""
+    stray = [name for name, value in source.data.items() if not isinstance(value, dict)]
+    if stray:
+        raise ConfigError(
+            f"{source.path}: key {validate.printable(stray[0])} is outside any [context] table",
+            "put it under [general] (or another context)",
+        )
+    return {name: table for name, table in source.data.items() if isinstance(table, dict)}
+
+
+def contexts(config_path: str | None = None) -> list[str]:
+    return [name for name, table in read_source(config_path).data.items() if isinstance(table, dict)]
 
 
 def _check_value(path: Path, context: str, key: Key, value: Any) -> Any:
@@ -301,32 +384,46 @@ def stored_context() -> str | None:
     return name if validate.is_context_name(name) else None
 
 
-def load(config_path: str | None = None, context: str | None = None) -> Settings:
-    """The settings of the chosen context: --context, LETME_CONTEXT, `letme config use`, else [general]."""
-    path = paths.config_file(config_path)
-    data = _load_toml(path)
-    tables = {name: table for name, table in data.items() if isinstance(table, dict)}
-    stray = [name for name, value in data.items() if not isinstance(value, dict)]
-    if stray:
-        raise ConfigError(
-            f"{path}: key {validate.printable(stray[0])} is outside any [context] table",
-            "put it under [general] (or another context)",
-        )
-    if not tables:
+def choose_context(source: Source, context: str | None = None) -> tuple[str, str]:
+    """The context to use and why: --context, LETME_CONTEXT, `letme config use`, the original letme's
+    .letme-usersettings (with its config only), else [general] (else the first table)."""
+    if context:
+        return context, "--context"
+    if os.environ.get("LETME_CONTEXT"):
+        return os.environ["LETME_CONTEXT"], "LETME_CONTEXT"
+    stored = stored_context()
+    if stored is not None:
+        return stored, f"set by 'letme config use' in {active_context_file()}"
+    if source.legacy:
+        from letme_shell import legacy
+
+        named = legacy.active_context()
+        if named is not None:
+            return named, f"active_context in {paths.legacy_settings_file()}"
+    names = [name for name, table in source.data.items() if isinstance(table, dict)]
+    if DEFAULT_CONTEXT in names or not names:
+        return DEFAULT_CONTEXT, "the default"
+    return names[0], "the first table"
+
+
+def load(config_path: str | None = None, context: str | None = None, announce: bool = False) -> Settings:
+    """The settings of the chosen context (see choose_context)."""
+    source = read_source(config_path, announce)
+    path = source.path
+    found = tables(source)
+    if not found:
         raise ConfigError(f"{path} has no [general] table", "run 'letme config-file --force' for a template")
-    chosen = context or os.environ.get("LETME_CONTEXT") or stored_context()
-    if chosen is None:
-        chosen = DEFAULT_CONTEXT if DEFAULT_CONTEXT in tables else next(iter(tables))
-    if chosen not in tables:
+    chosen, _ = choose_context(source, context)
+    if chosen not in found:
         raise ConfigError(
             f"no context [{validate.printable(chosen)}] in {path}",
-            f"contexts: {', '.join(validate.printable(name) for name in tables)}",
+            f"contexts: {', '.join(validate.printable(name) for name in found)}",
         )
     if not validate.is_context_name(chosen):
         # The name becomes a directory under the caches and part of profile names in ~/.aws.
         raise ConfigError(f"{path}: [{validate.printable(chosen)}] is not a valid context name",
                           "context names are 1-64 letters, digits, '_' and '-', starting with a letter or digit")
-    return settings_from_table(path, chosen, tables[chosen])
+    return settings_from_table(path, chosen, found[chosen])
 
 
 def _toml_value(value: Any) -> str:
@@ -339,15 +436,31 @@ def _toml_value(value: Any) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def template(context: str = DEFAULT_CONTEXT) -> str:
-    lines = [
-        "# letme configuration. Each [table] is a context; [general] is the default.",
-        "# Pick another with --context NAME, LETME_CONTEXT=NAME or 'letme config use NAME'.",
-        "",
-        f"[{context}]",
-    ]
+def template_table(context: str = DEFAULT_CONTEXT) -> str:
+    """One context's table of the template: the required keys set to examples, the others commented out."""
+    lines = [f"[{context}]"]
     for key in KEYS:
         lines.append(f"# {key.help}" + (" (required)" if key.required else ""))
         line = f"{key.name} = {_toml_value(key.example)}"
         lines.append(line if key.required or key.name in ("aws_source_profile",) else "# " + line)
+    return "\n".join(lines) + "\n"
+
+
+def template(context: str = DEFAULT_CONTEXT) -> str:
+    return ("# letme configuration. Each [table] is a context; [general] is the default.\n"
+            "# Pick another with --context NAME, LETME_CONTEXT=NAME or 'letme config use NAME'.\n"
+            "\n" + template_table(context))
+
+
+def _toml_key(name: str) -> str:
+    bare = bool(name) and all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
+    return name if bare else _toml_value(name)
+
+
+def to_toml(tables: dict[str, dict[str, Any]], comments: list[str]) -> str:
+    """`tables` as letme.toml, after `comments` (one line each). Values of the types KEYS allow."""
+    lines = [f"# {line}".rstrip() for line in comments]
+    for name, table in tables.items():
+        lines += ["", f"[{_toml_key(name)}]", *(f"{_toml_key(key)} = {_toml_value(value)}"
+                                               for key, value in table.items())]
     return "\n".join(lines) + "\n"

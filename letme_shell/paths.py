@@ -56,6 +56,21 @@ def config_file(override: str | None = None) -> Path:
     return _platform_dir("config") / "letme.toml"
 
 
+def legacy_dir() -> Path:
+    """~/.letme, where the original letme (lockedinspace/letme, Go) kept its files. Read, never written."""
+    return _home() / ".letme"
+
+
+def legacy_config_file() -> Path:
+    """The original letme's config, read when letme's own (config_file) does not exist."""
+    return legacy_dir() / "letme-config"
+
+
+def legacy_settings_file() -> Path:
+    """The original letme's active context: `[context]` / `active_context = NAME`."""
+    return legacy_dir() / ".letme-usersettings"
+
+
 def cache_dir() -> Path:
     explicit = os.environ.get("LETME_CACHE_DIR")
     return Path(explicit).expanduser() if explicit else _platform_dir("cache")

@@ -69,6 +69,22 @@ def _refuse_mode(path: str, st: os.stat_result, kind: str) -> None:
                          f"letme does not trust this {kind}", f"chmod go-w {path}")
 
 
+def check_users_own(path: Path, st: os.stat_result, kind: str) -> None:
+    """Refuse a file or directory of the user's set-up that letme reads without being told to (the original
+    letme's ~/.letme files) when another user owns it or anyone may write it: such a file could point letme
+    at another table, endpoint or MFA device. Group-writable stays allowed: the original letme made these
+    under the user's umask, 0664 and 0775 under the common 002 of per-user groups."""
+    if not CHECKED:
+        return
+    uid = os.geteuid()
+    if st.st_uid != uid:
+        raise UnsafePath(f"{path} belongs to uid {st.st_uid}, not to you (uid {uid}); letme does not trust it",
+                         f"take it over if it is yours (chown {uid} {path}), or remove it")
+    if st.st_mode & 0o002:
+        raise UnsafePath(f"{path} is writable by anyone (mode {stat.S_IMODE(st.st_mode):04o}); "
+                         f"letme does not trust this {kind}", f"chmod o-w {path}")
+
+
 def _check_level(path: str, is_root: bool) -> None:
     try:
         st = os.lstat(path)

@@ -15,8 +15,14 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+def speaks(args: argparse.Namespace) -> bool:
+    """Whether someone reads this command's stderr, so that it may say which config file it read: not an SDK
+    running credential-process (or the original's `obtain X --v1`), nor the prompt's refresh."""
+    return not any(getattr(args, flag, False) for flag in ("machine", "v1", "background", "apply"))
+
+
 def settings(args: argparse.Namespace) -> Settings:
-    return config.load(getattr(args, "config", None), getattr(args, "context", None))
+    return config.load(getattr(args, "config", None), getattr(args, "context", None), announce=speaks(args))
 
 
 def settings_for(args: argparse.Namespace, name: str, qualified: bool = False) -> tuple[Settings, str]:
@@ -41,7 +47,7 @@ def settings_for(args: argparse.Namespace, name: str, qualified: bool = False) -
     if given and given != context:
         raise LetmeError(f"'{validate.printable(name)}' names context '{context}', but --context says "
                          f"'{validate.printable(given)}'", "give one of them", ExitCode.USAGE)
-    return config.load(getattr(args, "config", None), context), account
+    return config.load(getattr(args, "config", None), context, announce=speaks(args)), account
 
 
 def add_account(parser: argparse.ArgumentParser, optional: bool = False) -> None:

@@ -21,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--renew", action="store_true", help="ignore cached credentials")
     # Written by `use` into the profile's credential_process line: what the profile was made for.
     parser.add_argument("--origin", help=argparse.SUPPRESS)
+    parser.set_defaults(machine=True)  # an SDK runs it: nobody reads its stderr (see _common.speaks)
 
 
 def emit(creds: Credentials) -> None:

@@ -20,7 +20,7 @@ import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
-from letme_shell import catalog, paths, ui, validate
+from letme_shell import catalog, config, paths, ui, validate
 from letme_shell.commands import _common
 from letme_shell.config import Settings
 from letme_shell.errors import LetmeError
@@ -60,11 +60,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def check_config(args: argparse.Namespace) -> tuple[Check, Settings | None]:
+    """Which config file letme reads and why: its own, else the original letme's ~/.letme/letme-config."""
+    given = getattr(args, "context", None)
     try:
-        settings = _common.settings(args)
+        source = config.read_source(args.config)
+        settings = config.load(args.config, given)
+        _, why = config.choose_context(source, given)
     except LetmeError as exc:
         return Check("config", FAIL, exc.message, exc.hint or "correct the config file"), None
-    return Check("config", OK, f"{settings.path} (context '{settings.context}')"), settings
+    if source.legacy:
+        explicit = args.config or os.environ.get("LETME_CONFIG")
+        because = "--config or LETME_CONFIG names it" if explicit else f"{paths.config_file()} does not exist"
+        return Check("config", OK, f"{source.path}, the original letme's config ({source.form}), is read because "
+                     f"{because}; context '{settings.context}' ({why}); "
+                     "'letme config migrate' writes it as letme's own"), settings
+    message = f"{settings.path} (context '{settings.context}')"
+    old = paths.legacy_config_file()
+    if not (args.config or os.environ.get("LETME_CONFIG")) and os.path.lexists(old):
+        message += f"; the original letme's {old} is not read while this file exists"
+    return Check("config", OK, message), settings
 
 
 def check_catalog(settings: Settings) -> Check:

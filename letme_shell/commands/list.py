@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON")
     output.add_argument("--names", action="store_true", help="print names only, one per line")
+    # The original letme's v0.2 options, hidden: `-o json` is --json, `--filter A,B` is --tag A --tag B.
+    output.add_argument("-o", "--output", choices=("text", "json"), help=argparse.SUPPRESS)
+    parser.add_argument("--filter", action="append", dest="filter_tags", default=None, help=argparse.SUPPRESS)
 
 
 def _age(seconds: float) -> str:
@@ -38,6 +41,11 @@ def _age(seconds: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output == "json":
+        args.json = True
+    if args.filter_tags is not None:  # documented by the original as "a comma delimited list"
+        args.tag = [*(args.tag or []),
+                    *(tag.strip() for value in args.filter_tags for tag in value.split(",") if tag.strip())]
     settings = _common.settings(args)
     tags = args.tag if args.tag is not None else settings.tags
     if args.json:
