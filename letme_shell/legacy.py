@@ -42,7 +42,9 @@ def check_dir() -> None:
     try:
         st = os.stat(directory)
     except OSError:
+        trust.note("S", str(directory), None)
         return  # absent, or unreadable: opening the file in it says what is wrong
+    trust.note("S", str(directory), st)  # a recorded answer (hot.py) depends on this verdict too
     trust.check_users_own(directory, st, "directory")
 
 

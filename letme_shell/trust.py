@@ -29,7 +29,7 @@ CHECKED = os.name == "posix"
 RECORD: list[tuple[str, str, str]] | None = None
 
 
-def _note(kind: str, path: str, st: os.stat_result | None) -> None:
+def note(kind: str, path: str, st: os.stat_result | None) -> None:
     if RECORD is not None:
         from letme_shell import hot
 
@@ -89,9 +89,9 @@ def _check_level(path: str, is_root: bool) -> None:
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        _note("L", path, None)
+        note("L", path, None)
         raise
-    _note("L", path, st)
+    note("L", path, st)
     if stat.S_ISLNK(st.st_mode):
         if not is_root:
             raise UnsafePath(f"{path} is a symbolic link inside letme's directory; letme does not follow it",
@@ -101,7 +101,7 @@ def _check_level(path: str, is_root: bool) -> None:
             raise UnsafePath(f"{path} is a symbolic link owned by uid {st.st_uid}, not by you; letme does not "
                              "follow it", f"remove it (letme makes a new directory): rm {path}")
         st = os.stat(path)  # the user's own link to a directory elsewhere: judge the directory
-        _note("S", path, st)
+        note("S", path, st)
     if not stat.S_ISDIR(st.st_mode):
         raise UnsafePath(f"{path} is not a directory", f"move it aside: letme needs a directory at {path}")
     _refuse_mode(path, st, "directory")
@@ -189,7 +189,7 @@ def open_file(path: Path) -> int:
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        _note("S", str(path), None)
+        note("S", str(path), None)
         raise
     except OSError as exc:
         if inside and os.path.islink(path):
@@ -198,7 +198,7 @@ def open_file(path: Path) -> int:
         raise exc from None
     try:
         st = os.fstat(fd)
-        _note("S", str(path), st)
+        note("S", str(path), st)
         if inside:
             check_file(path, st)
         elif not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):  # a directory: the caller's message
