@@ -85,9 +85,11 @@ def effective(settings: Settings) -> Settings:
         device = remembered_device(settings)
     if device == settings.mfa_arn:
         return settings
-    copy = Settings(**settings._asdict())
-    copy.mfa_arn = device
-    return copy
+    import copy
+
+    changed = copy.copy(settings)
+    changed.mfa_arn = device
+    return changed
 
 
 # ---- the MFA device AWS asked for ---------------------------------------------------------------------------
@@ -158,44 +160,20 @@ def caller(settings: Settings) -> dict[str, str]:
     return _CALLER[key]
 
 
-TEMPLATE_FIELDS = ("user", "account")
-_FIELD = re.compile(r"\{([^{}]*)\}")
-_NOT_SESSION_CHARS = re.compile(r"[^\w+=,.@-]", re.ASCII)
-
-
-def template_problem(template: str) -> str | None:
-    """Why `template` is not a valid session_name (one phrase), or None. Fields: {user}, {account}."""
-    for field in _FIELD.findall(template):
-        if field not in TEMPLATE_FIELDS:
-            return f"{{{validate.printable(field, 20)}}} is not a field (use {{user}} or {{account}})"
-    literal = _FIELD.sub("", template)
-    if "{" in literal or "}" in literal:
-        return "has an unmatched { or }"
-    if _NOT_SESSION_CHARS.search(literal):
-        return "must be letters, digits or +=,.@_- (an STS RoleSessionName) around {user} and {account}"
-    if "{" not in template and not validate.SESSION_NAME.fullmatch(template):
-        return "must be 2-64 letters, digits or +=,.@_- (an STS RoleSessionName)"
-    return None
-
-
 def fit(name: str) -> str:
-    """Text made into a RoleSessionName: characters STS refuses become '-', at most 64, at least 2."""
-    cleaned = _NOT_SESSION_CHARS.sub("-", name)[:64]
-    return cleaned if len(cleaned) >= 2 else (cleaned + "--")[:2]
+    return validate.fit_session_name(name)
 
 
 def session_name(settings: Settings, account: str) -> str:
-    """The RoleSessionName of every hop: `session_name` (a template with {user} and {account}, or
-    --role-session-name), else `<account>-letme-session`."""
-    template = settings.session_name
-    if not template:
-        return settings.session_name_for(account)
+    """The RoleSessionName of every hop: --role-session-name, else `session_name` (a template with {user} and
+    {account}), else `<account>-letme-session`."""
+    template = settings.session_name_for(account)
     if "{" not in template:
         return template
     values = {"account": account}
     if "{user}" in template:
         values["user"] = caller(settings).get("name") or "unknown"
-    return fit(_FIELD.sub(lambda m: values[m.group(1)], template))
+    return validate.expand_session_name(template, values)
 
 
 def sso_error(what: str, settings: Settings, exc: Exception) -> LetmeError:
