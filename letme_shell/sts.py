@@ -203,6 +203,8 @@ def _assume(settings: Settings, account: Account, hop: int, role: str, creds: Cr
                               "DurationSeconds": duration}
     if mfa_code is not None:
         kwargs.update(SerialNumber=settings.mfa_arn, TokenCode=mfa_code)
+    if account.external_ids and account.external_ids[hop - 1]:  # the catalog's external_id of this hop
+        kwargs["ExternalId"] = account.external_ids[hop - 1]
     total = len(account.roles)
     with aws.explained(f"hop {hop}/{total} (sts:AssumeRole {role})", settings,
                        hint=f"check that the previous identity may assume {role} and that its trust policy allows it"):

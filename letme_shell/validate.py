@@ -18,6 +18,8 @@ ROLE_ARN = re.compile(rf"arn:{PARTITION}:iam::\d{{12}}:role/[\w+=,.@/-]{{1,512}}
 MFA_ARN = re.compile(rf"arn:{PARTITION}:iam::\d{{12}}:mfa/[\w+=,.@/-]{{1,512}}")
 # STS RoleSessionName: 2-64 of these characters.
 SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
+# STS ExternalId: 2-1224 of these characters (ASCII only: \w would take other scripts' letters).
+EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 CONTEXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 # An account outside its context: NAME@CONTEXT (see naming); the shells' hooks check LETME_ACCOUNT against it.
 QUALIFIED_NAME = re.compile(rf"{ACCOUNT_NAME.pattern}(@{CONTEXT_NAME.pattern})?")
