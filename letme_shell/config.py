@@ -42,9 +42,11 @@ KEYS: tuple[Key, ...] = (
         "region of the DynamoDB table and of the STS calls", "eu-west-1"),
     Key("dynamodb_table", str, None, True, "DynamoDB table holding the account catalog", "letme-accounts"),
     Key("mfa_arn", str, None, False,
-        "MFA device of the source identity; when set, letme asks for a code", "arn:aws:iam::123456789012:mfa/user001"),
+        "MFA device of the source identity (IAM user keys only); when set, letme asks for a code",
+        "arn:aws:iam::123456789012:mfa/user001"),
     Key("session_name", str, None, False,
-        "RoleSessionName for every hop (default: <account>-letme-session)", "user001-with-letme"),
+        "RoleSessionName for every hop (default: <account>-letme-session); {user} and {account} are "
+        "replaced by the caller's user name and the account", "user001-with-letme"),
     Key("session_duration", int, 3600, False,
         "seconds the account credentials last; chained hops are capped at 3600 by AWS", 3600),
     Key("mfa_session_duration", int, 43200, False,
