@@ -190,6 +190,8 @@ def _source_kind(creds: dict[str, str] | None, conf: dict[str, str] | None) -> s
         return "web-identity"
     if "sso_session" in conf or "sso_start_url" in conf:
         return "sso"
+    if "login_session" in conf:  # `aws login` (console credentials)
+        return "login"
     if "aws_access_key_id" in creds:
         return "temporary" if "aws_session_token" in creds else "keys"
     if "credential_process" in conf or "credential_process" in creds:
@@ -212,7 +214,8 @@ def check_source_profile(settings: Settings) -> Check:
                      f"{config_file}",
                      f"add [{name}] with the hub user's keys to {creds_file}, or set aws_source_profile")
     labels = {"keys": "IAM user keys", "temporary": "temporary keys (a session token)", "role": "a role profile",
-              "process": "credential_process", "sso": "IAM Identity Center (SSO)", "web-identity": "web identity"}
+              "process": "credential_process", "sso": "IAM Identity Center (SSO)", "web-identity": "web identity",
+              "login": "an 'aws login' session"}
     text = f"profile '{name}' is {labels[kind]}"
     if kind == "keys":
         mfa = (f"MFA: {settings.mfa_arn} (an MFA session)" if settings.mfa_arn
