@@ -23,7 +23,7 @@ __letme_aliases=0; \shopt -q expand_aliases && __letme_aliases=1; \shopt -u expa
 : "${__letme_cache_dir:=${XDG_CACHE_HOME:-$HOME/.cache}/letme}"
 : "${__letme_state_dir:=${XDG_STATE_HOME:-$HOME/.local/state}/letme}"
 
-__letme_commands=(init list ls obtain ob use leave back status shell exec credential-process refresh remove rm hook
+__letme_commands=(init list ls obtain ob use leave back status shell exec credential-process refresh remove rm reset hook
     config config-file demo doctor console version)
 
 # __letme_fuzzy WORD CANDIDATE... : COMPREPLY = the candidates matching WORD, best first.
@@ -239,16 +239,17 @@ __letme_command_line() {
 __letme_flags() {
     local common='--help --config --context --debug --quiet'
     case $1 in
-        use) __letme_flag_list="$common --mode --region --mfa-code --force --yes --shell" ;;
+        use) __letme_flag_list="$common --mode --region --mfa-code --role-session-name --force --yes --shell" ;;
         leave) __letme_flag_list="$common --shell" ;;
         back) __letme_flag_list="$common --mfa-code --yes --shell" ;;
         status) __letme_flag_list="$common --verify --json" ;;
-        shell) __letme_flag_list="$common --mode --region --mfa-code --force" ;;
-        exec) __letme_flag_list="$common --region --mfa-code --shell" ;;
+        shell) __letme_flag_list="$common --mode --region --mfa-code --role-session-name --force" ;;
+        exec) __letme_flag_list="$common --region --mfa-code --role-session-name --shell" ;;
         refresh) __letme_flag_list="$common --mfa-code --background --apply --no-prompt --shell" ;;
-        obtain | ob) __letme_flag_list="$common --mfa-code --renew --region --force --credential-process" ;;
-        credential-process) __letme_flag_list="$common --mfa-code --renew" ;;
+        obtain | ob) __letme_flag_list="$common --mfa-code --role-session-name --renew --region --force --credential-process" ;;
+        credential-process) __letme_flag_list="$common --mfa-code --role-session-name --renew" ;;
         remove | rm) __letme_flag_list="$common --force" ;;
+        reset) __letme_flag_list="$common --all --yes" ;;
         list | ls) __letme_flag_list="$common --tag --json --names" ;;
         init) __letme_flag_list="$common --remove" ;;
         config) __letme_flag_list="$common --json" ;;
@@ -280,7 +281,7 @@ __letme_candidates() {
             continue
         fi
         case $word in
-            --config | --context | --region | --mode | --mfa-code | --inline-mfa | --shell | --tag) option=$word ;;
+            --config | --context | --region | --mode | --mfa-code | --inline-mfa | --role-session-name | --shell | --tag) option=$word ;;
             --)
                 # `letme exec ACCOUNT -- CMD`: the rest is an ordinary command line.
                 [[ $sub == exec ]] && __letme_command_line $((i + 1))
@@ -332,7 +333,7 @@ __letme_candidates() {
             __letme_fuzzy "$cur" "${__letme_context_list[@]}"
             return 0
             ;;
-        --mfa-code | --inline-mfa | --tag) return 0 ;;
+        --mfa-code | --inline-mfa | --role-session-name | --tag) return 0 ;;
     esac
     if [[ $cur == -* ]]; then
         __letme_flags "$sub"

@@ -105,7 +105,7 @@ function __letme_parse
                 # `letme exec ACCOUNT -- CMD`: what follows is a command line of its own.
                 set -g __letme_c_rest 1
                 break
-            case --config --context --region --mode --mfa-code --inline-mfa --shell --tag
+            case --config --context --region --mode --mfa-code --inline-mfa --role-session-name --shell --tag
                 set option $word
             case '-*'
             case '*'
@@ -217,7 +217,7 @@ function __letme_after_dashdash
     test -n "$__letme_c_rest"; and test "$__letme_c_sub" = exec
 end
 
-set -l __letme_commands init list ls obtain ob use leave back status shell exec credential-process refresh remove rm hook config config-file demo doctor console version
+set -l __letme_commands init list ls obtain ob use leave back status shell exec credential-process refresh remove rm reset hook config config-file demo doctor console version
 complete -c letme -f
 complete -c letme -n '__letme_parse; test -z "$__letme_c_sub"' -k -a "(__letme_fuzzy (commandline -ct) $__letme_commands)"
 complete -c letme -n __letme_wants_account -k -a '(__letme_complete_accounts)'
@@ -233,9 +233,12 @@ complete -c letme -n __letme_after_dashdash -k -a '(__letme_complete_command_lin
 complete -c letme -n '__letme_subcommand_is use shell' -l mode -x -k -a '(__letme_modes)' -d 'how credentials reach the shell'
 complete -c letme -n '__letme_subcommand_is use obtain ob shell exec console' -l region -x -k -a '(__letme_complete_regions)' -d region
 complete -c letme -n '__letme_subcommand_is use back shell exec refresh obtain ob credential-process console' -l mfa-code -x -d 'MFA code'
+complete -c letme -n '__letme_subcommand_is use shell exec obtain ob credential-process' -l role-session-name -x -d 'RoleSessionName'
 complete -c letme -n '__letme_subcommand_is use obtain ob shell' -l force -d 'replace a profile letme did not write'
 complete -c letme -n '__letme_subcommand_is use back' -l yes -d 'switch into a production account without asking'
 complete -c letme -n '__letme_subcommand_is remove rm' -l force -d 'remove a profile letme did not write'
+complete -c letme -n '__letme_subcommand_is reset' -l all -d 'every context'
+complete -c letme -n '__letme_subcommand_is reset' -l yes -d 'remove without asking'
 complete -c letme -n '__letme_subcommand_is use leave back exec refresh' -l shell -x -a 'bash zsh fish powershell'
 complete -c letme -n '__letme_subcommand_is refresh' -l background -d 'renew silently (the hook)'
 complete -c letme -n '__letme_subcommand_is refresh' -l apply -d 'print cached credentials as code'

@@ -46,7 +46,7 @@ function global:__letme_fuzzy([string]$word, [string[]]$candidates) {
 Register-ArgumentCompleter -Native -CommandName letme -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = @('init', 'list', 'ls', 'obtain', 'ob', 'use', 'leave', 'back', 'status', 'shell', 'exec',
-        'credential-process', 'refresh', 'remove', 'rm', 'hook', 'config', 'config-file', 'demo', 'doctor', 'console',
+        'credential-process', 'refresh', 'remove', 'rm', 'reset', 'hook', 'config', 'config-file', 'demo', 'doctor', 'console',
         'version')
     $words = @($commandAst.CommandElements | Select-Object -Skip 1 | ForEach-Object { "$_" })
     if ($wordToComplete) { $words = @($words | Select-Object -SkipLast 1) }

@@ -385,6 +385,10 @@ def explained(what: str, settings: Settings, hint: str | None = None) -> Iterato
             hint = (f"the keys of profile '{settings.aws_source_profile}' are expired or invalid; "
                     "renew them (aws configure, aws sso login)")
         raise AwsError(f"{what} failed: {code}: {message}", hint, code=code, aws_message=message) from None
+    except (bex.SSOError, bex.TokenRetrievalError) as exc:  # a missing, expired or refused SSO token
+        from letme_shell import source
+
+        raise source.sso_error(what, settings, exc) from None
     except bex.NoCredentialsError:
         raise AwsError(f"{what} failed: no credentials for profile '{settings.aws_source_profile}'",
                        "add keys to that profile (aws configure) or set aws_source_profile") from None

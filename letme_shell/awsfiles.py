@@ -180,3 +180,29 @@ def remove(name: str, origin: str, force: bool = False) -> list[Path]:
                 fsutil.atomic_write(path, str(text).encode("utf-8"), mode=0o600, follow_symlink=True)
                 removed.append(path)
     return removed
+
+
+def letme_profiles(origin: str, context: str) -> list[tuple[Path, str]]:
+    """(file, profile name) of every section letme wrote for `origin` in either AWS file, by the rules `remove`
+    follows: `manager = letme` and this origin. A letme section that records no origin (an older letme's) is
+    counted when its name belongs to `context` (`example1` to general, `example1@b` to b)."""
+    from letme_shell import naming
+
+    found = []
+    for path in (paths.aws_credentials_file(), paths.aws_config_file()):
+        text = _read(path)
+        for span in text.spans():
+            section = span.name
+            if path == paths.aws_config_file():
+                if section != "default" and not section.startswith("profile "):
+                    continue
+                name = section.removeprefix("profile ")
+            else:
+                name = section
+            owner, recorded = _owner(text, section, origin)
+            if owner != OURS:
+                continue
+            if recorded is None and (naming.split(name)[1] or "general") != context:
+                continue
+            found.append((path, name))
+    return found

@@ -44,8 +44,9 @@ if TYPE_CHECKING:
 FORMAT = 1
 
 
-class Account(namedtuple("Account", "name id description regions roles tags", defaults=((),))):
-    """name, id (12 digits or None), description, regions, roles (in assumption order), tags: all validated."""
+class Account(namedtuple("Account", "name id description regions roles tags external_ids", defaults=((), ()))):
+    """name, id (12 digits or None), description, regions, roles (in assumption order), tags, external_ids
+    (empty, or one per role, "" where a hop has none): all validated."""
 
     __slots__ = ()
 
@@ -58,7 +59,7 @@ class Account(namedtuple("Account", "name id description regions roles tags", de
             "regions": list(self.regions),
             "roles": list(self.roles),
             "tags": list(self.tags),
-        }
+        } | ({"external_ids": list(self.external_ids)} if any(self.external_ids) else {})
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Account:
@@ -69,6 +70,7 @@ class Account(namedtuple("Account", "name id description regions roles tags", de
             regions=tuple(data.get("regions", ())),
             roles=tuple(data.get("roles", ())),
             tags=tuple(data.get("tags", ())),
+            external_ids=tuple(data.get("external_ids", ())),
         )
 
 
@@ -114,7 +116,30 @@ def account_from_item(item: Mapping[str, Any]) -> Account:
     description = item.get("description", "")
     if not isinstance(description, str):
         description = str(description)
-    return Account(name, account_id, description[:500], tuple(regions), tuple(roles), clean_tags)
+    return Account(name, account_id, description[:500], tuple(regions), tuple(roles), clean_tags,
+                   _external_ids(item.get("external_id"), len(roles), label))
+
+
+def _external_ids(value: Any, hops: int, label: str) -> tuple[str, ...]:
+    """`external_id`: a string is the target role's (the last hop); a list aligned with `role` gives each hop
+    its own ("" or null for none). Empty when absent."""
+    if value is None or value == []:
+        return ()
+    if isinstance(value, str):
+        value = [""] * (hops - 1) + [value] if hops else [value]
+    if not isinstance(value, list):
+        raise InvalidItem(f"{label}: external_id is not a string or a list of strings")
+    if len(value) != hops:
+        raise InvalidItem(f"{label}: external_id has {len(value)} entries for {hops} role(s); "
+                          "a list needs one per role (\"\" or null where a hop has none)")
+    found = tuple("" if entry is None else entry for entry in value)
+    for entry in found:
+        if entry and not (isinstance(entry, str) and validate.EXTERNAL_ID.fullmatch(entry)):
+            raise InvalidItem(f"{label}: external_id {validate.printable(entry)!r} is not an STS external id "
+                              "(2-1224 letters, digits or +=,.@:/_-)")
+        if not isinstance(entry, str):
+            raise InvalidItem(f"{label}: external_id is not a string or a list of strings")
+    return found if any(found) else ()
 
 
 class CatalogInfo(namedtuple("CatalogInfo", "context table fetched_at count origin", defaults=(None,))):
@@ -261,7 +286,8 @@ def _parse_line(line: bytes) -> Account | None:
 def account_from_item_json(data: Mapping[str, Any]) -> Account:
     # The cache is a file on disk: re-validate rather than trust it.
     item = {"name": data["name"], "id": data.get("id"), "description": data.get("description", ""),
-            "region": data.get("regions", []), "role": data.get("roles", []), "tags": data.get("tags", [])}
+            "region": data.get("regions", []), "role": data.get("roles", []), "tags": data.get("tags", []),
+            "external_id": data.get("external_ids")}
     return account_from_item(item)
 
 

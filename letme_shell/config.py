@@ -42,9 +42,11 @@ KEYS: tuple[Key, ...] = (
         "region of the DynamoDB table and of the STS calls", "eu-west-1"),
     Key("dynamodb_table", str, None, True, "DynamoDB table holding the account catalog", "letme-accounts"),
     Key("mfa_arn", str, None, False,
-        "MFA device of the source identity; when set, letme asks for a code", "arn:aws:iam::123456789012:mfa/user001"),
+        "MFA device of the source identity (IAM user keys only); when set, letme asks for a code",
+        "arn:aws:iam::123456789012:mfa/user001"),
     Key("session_name", str, None, False,
-        "RoleSessionName for every hop (default: <account>-letme-session)", "user001-with-letme"),
+        "RoleSessionName for every hop (default: <account>-letme-session); {user} and {account} are "
+        "replaced by the caller's user name and the account", "user001-with-letme"),
     Key("session_duration", int, 3600, False,
         "seconds the account credentials last; chained hops are capped at 3600 by AWS", 3600),
     Key("mfa_session_duration", int, 43200, False,
@@ -76,9 +78,11 @@ class Settings:
     """The resolved settings of one context: `context`, `path` (the config file), then one attribute per key
     in KEYS. A plain class (not a dataclass, whose import pulls in inspect) since every cached `use` builds one."""
 
-    __slots__ = ("context", "path", *KEYS_BY_NAME)
+    __slots__ = ("context", "path", *KEYS_BY_NAME, "role_session_name")
     context: str
     path: Path
+    # --role-session-name of this command (not a config key): wins over session_name.
+    role_session_name: str | None
     aws_source_profile: str
     aws_source_profile_region: str
     dynamodb_table: str
@@ -98,12 +102,12 @@ class Settings:
 
     def __init__(self, **values: Any):
         for name in self.__slots__:
-            setattr(self, name, values.pop(name))
+            setattr(self, name, values.pop(name, None) if name == "role_session_name" else values.pop(name))
         if values:
             raise TypeError(f"unknown settings: {', '.join(values)}")
 
     def _asdict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {name: getattr(self, name) for name in self.__slots__ if name != "role_session_name"}
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Settings) and self._asdict() == other._asdict()
@@ -114,7 +118,8 @@ class Settings:
         return f"Settings(context={self.context!r}, path={str(self.path)!r})"
 
     def session_name_for(self, account: str) -> str:
-        return self.session_name or f"{account}-letme-session"[:64]
+        """The RoleSessionName, or its template with {user} and {account} (see source.session_name)."""
+        return self.role_session_name or self.session_name or f"{account}-letme-session"[:64]
 
     def endpoint(self) -> str | None:
         # The standard variable wins over the file, as it does for every AWS SDK.
@@ -330,8 +335,8 @@ def _check_value(path: Path, context: str, key: Key, value: Any) -> Any:
     if name == "mfa_arn" and not validate.is_mfa_arn(value):
         raise ConfigError(f"{where}: {validate.printable(value)} is not an MFA device ARN "
                           "like arn:aws:iam::123456789012:mfa/user")
-    if name == "session_name" and not validate.SESSION_NAME.fullmatch(value):
-        raise ConfigError(f"{where}: must be 2-64 letters, digits or +=,.@_- (an STS RoleSessionName)")
+    if name == "session_name" and (problem := validate.session_name_problem(value)) is not None:
+        raise ConfigError(f"{where}: {validate.printable(value)} {problem}")
     if name == "session_duration" and not 900 <= value <= 43200:
         raise ConfigError(f"{where}: {value} is outside 900..43200 seconds (15 minutes to 12 hours)")
     if name == "mfa_session_duration" and not 900 <= value <= 129600:

@@ -123,6 +123,10 @@ def seed(endpoint: str, count: int = 40, pad: int = 0, table: str = TABLE,
         mfa_arn = iam.create_virtual_mfa_device(VirtualMFADeviceName=HUB_USER)["VirtualMFADevice"]["SerialNumber"]
     except iam.exceptions.EntityAlreadyExistsException:
         mfa_arn = f"arn:aws:iam::{HUB_ACCOUNT}:mfa/{HUB_USER}"
+    if not iam.list_mfa_devices(UserName=HUB_USER)["MFADevices"]:
+        # The device is the user's (iam:ListMFADevices finds it when mfa_arn is not set).
+        iam.enable_mfa_device(UserName=HUB_USER, SerialNumber=mfa_arn, AuthenticationCode1="123456",
+                              AuthenticationCode2="654321")
     trust = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::'
              + HUB_ACCOUNT + ':root"},"Action":"sts:AssumeRole","Condition":{"Bool":'
              '{"aws:MultiFactorAuthPresent":"true"}}}]}')

@@ -59,8 +59,14 @@ def _other_case(settings: Settings, name: str) -> Account | None:
 
 def _fingerprint(settings: Settings, account: Account) -> str:
     # The origin (context, table, hub region, source profile) and everything that shapes the chain.
-    return credentials.fingerprint(settings.origin(), settings.endpoint(), settings.mfa_arn,
-                                   settings.session_duration, account.roles)
+    parts: list[object] = [settings.origin(), settings.endpoint(), settings.mfa_arn, settings.session_duration,
+                           account.roles]
+    # Named sessions and external ids only when set, so entries made without them keep their fingerprint.
+    named = settings.role_session_name or settings.session_name
+    external = getattr(account, "external_ids", ())
+    if named or any(external):
+        parts += [named, list(external)]
+    return credentials.fingerprint(*parts)
 
 
 def cached(settings: Settings, account: Account) -> Credentials | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from letme_shell import aws, config, credentials, fsutil, ui, validate
+from letme_shell import aws, config, credentials, fsutil, source, ui, validate
 from letme_shell.catalog import Account
 from letme_shell.config import Settings
 from letme_shell.credentials import Credentials
@@ -163,8 +163,9 @@ def mfa_session(settings: Settings, take: Callable[[str], str],
 
 def rejected_code(settings: Settings, times: int) -> AwsError:
     what = "the MFA code" if times == 1 else f"the MFA code {times} times"
+    device = source.effective(settings).mfa_arn  # the device letme found, when mfa_arn is not set
     return AwsError(f"AWS rejected {what} (MultiFactorAuthentication failed)",
-                    f"use the current code of {settings.mfa_arn}; if codes keep failing, check the clock of the device",
+                    f"use the current code of {device}; if codes keep failing, check the clock of the device",
                     code="AccessDenied")
 
 
@@ -198,10 +199,12 @@ def _assume(settings: Settings, account: Account, hop: int, role: str, creds: Cr
             duration: int, mfa_code: str | None) -> Credentials:
     region = account.regions[0] if hop > 1 and account.regions else settings.aws_source_profile_region
     client = aws.client(settings, "sts", credentials=creds, region=region)
-    kwargs: dict[str, Any] = {"RoleArn": role, "RoleSessionName": settings.session_name_for(account.name),
+    kwargs: dict[str, Any] = {"RoleArn": role, "RoleSessionName": source.session_name(settings, account.name),
                               "DurationSeconds": duration}
     if mfa_code is not None:
         kwargs.update(SerialNumber=settings.mfa_arn, TokenCode=mfa_code)
+    if account.external_ids and account.external_ids[hop - 1]:  # the catalog's external_id of this hop
+        kwargs["ExternalId"] = account.external_ids[hop - 1]
     total = len(account.roles)
     with aws.explained(f"hop {hop}/{total} (sts:AssumeRole {role})", settings,
                        hint=f"check that the previous identity may assume {role} and that its trust policy allows it"):
@@ -228,6 +231,8 @@ def obtain(settings: Settings, account: Account, code: str | None = None, ended:
     it does not have, or refuses the one it has, CodeNeeded (see session.credentials_for); its
     `ended` names a cached MFA session AWS refused, to pass to the next attempt.
     """
+    # mfa_arn only where it applies (an IAM user's keys); the device letme found when it is not set.
+    settings = source.effective(settings)
     take = _one_code(code)
     use_mfa_session = bool(settings.mfa_arn) and settings.mfa_session
     try:
@@ -239,6 +244,12 @@ def obtain(settings: Settings, account: Account, code: str | None = None, ended:
     if not account.roles:
         if first is not None:
             return first
+        if not source.identify(settings).long_term:
+            found = source.identify(settings)
+            raise LetmeError(f"'{account.name}' has no roles: letme would hand out a plain session "
+                             "(sts:GetSessionToken), which only an IAM user's keys can get, and the source profile "
+                             f"'{settings.aws_source_profile}' is {found.label}",
+                             "add the account's role to its catalog item, or use a source profile with IAM user keys")
         sent = take(f"letme needs a code from {settings.mfa_arn}") if settings.mfa_arn else None
         return _issued(_session_token(settings, sent, "getting a session (sts:GetSessionToken)"))
 
@@ -254,7 +265,17 @@ def obtain(settings: Settings, account: Account, code: str | None = None, ended:
         try:
             creds = _assume(settings, account, hop, role, creds, duration, None)
         except AwsError as exc:
-            if hop == 1 and first is not None and reused and aws.is_expired_token(exc):
+            if hop == 1 and not settings.mfa_arn and aws.is_bad_mfa_code(exc) \
+                    and (device := _found_device(settings)) is not None:
+                # AWS wants MFA and mfa_arn is not set: the IAM user's own device (remembered from now on).
+                settings = source.effective(settings)
+                assert settings.mfa_arn == device
+                if settings.mfa_session:
+                    first, _ = mfa_session(settings, take)
+                    creds = _assume(settings, account, hop, role, first, duration, None)
+                else:
+                    creds = _assume_with_code(settings, account, role, duration, take)
+            elif hop == 1 and first is not None and reused and aws.is_expired_token(exc):
                 # The cached MFA session died early (revoked keys): a new one (a new code), then once more.
                 ended = first.access_key_id
                 try:
@@ -267,3 +288,8 @@ def obtain(settings: Settings, account: Account, code: str | None = None, ended:
                 raise
     assert creds is not None
     return creds
+
+
+def _found_device(settings: Settings) -> str | None:
+    """The source IAM user's MFA device, found when AWS asks for MFA (None for other sources)."""
+    return source.find_device(settings) if source.identify(settings).long_term else None

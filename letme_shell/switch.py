@@ -42,6 +42,8 @@ def process_command(settings: Settings, account: str) -> str:
     so `credential-process` refuses to answer for a config that now means another account."""
     argv = [*letme_command(), "credential-process", account, "--context", settings.context,
             "--config", os.path.abspath(settings.path), "--origin", settings.origin()]
+    if settings.role_session_name:  # the SDK's renewals keep the session name `use` was given
+        argv += ["--role-session-name", settings.role_session_name]
     # botocore splits credential_process with POSIX shell rules.
     return shlex.join(argv)
 

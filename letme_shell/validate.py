@@ -18,6 +18,8 @@ ROLE_ARN = re.compile(rf"arn:{PARTITION}:iam::\d{{12}}:role/[\w+=,.@/-]{{1,512}}
 MFA_ARN = re.compile(rf"arn:{PARTITION}:iam::\d{{12}}:mfa/[\w+=,.@/-]{{1,512}}")
 # STS RoleSessionName: 2-64 of these characters.
 SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
+# STS ExternalId: 2-1224 of these characters (ASCII only: \w would take other scripts' letters).
+EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 CONTEXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 # An account outside its context: NAME@CONTEXT (see naming); the shells' hooks check LETME_ACCOUNT against it.
 QUALIFIED_NAME = re.compile(rf"{ACCOUNT_NAME.pattern}(@{CONTEXT_NAME.pattern})?")
@@ -25,6 +27,37 @@ TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 # A one-time code as authenticator apps show it: 123456, 123 456 or 123-456 (ASCII digits only: \d would take
 # other scripts' digits, which AWS does not). Compiled on first use: the cached paths never read a code.
 MFA_CODE = r"([0-9]{3})[ -]?([0-9]{3})"
+
+
+# session_name templates: {user} (the caller's name) and {account}; see source.session_name.
+SESSION_NAME_FIELDS = ("user", "account")
+_TEMPLATE_FIELD = r"\{([^{}]*)\}"
+_NOT_SESSION_CHARS = r"[^\w+=,.@-]"
+
+
+def session_name_problem(template: str) -> str | None:
+    """Why `template` is not a valid session_name (a phrase to follow it), or None."""
+    fields = re.findall(_TEMPLATE_FIELD, template)
+    for field in fields:
+        if field not in SESSION_NAME_FIELDS:
+            return f"has {{{printable(field, 20)}}}, which is not a field (use {{user}} or {{account}})"
+    literal = re.sub(_TEMPLATE_FIELD, "", template)
+    if "{" in literal or "}" in literal:
+        return "has an unmatched { or }"
+    if re.search(_NOT_SESSION_CHARS, literal, re.ASCII) or (not fields and not SESSION_NAME.fullmatch(template)):
+        return ("must be 2-64 letters, digits or +=,.@_- (an STS RoleSessionName), "
+                "with {user} and {account} where they belong")
+    return None
+
+
+def fit_session_name(text: str) -> str:
+    """Text made into a RoleSessionName: characters STS refuses become '-', at most 64, at least 2."""
+    cleaned = re.sub(_NOT_SESSION_CHARS, "-", text, flags=re.ASCII)[:64]
+    return cleaned if len(cleaned) >= 2 else (cleaned + "--")[:2]
+
+
+def expand_session_name(template: str, values: dict[str, str]) -> str:
+    return fit_session_name(re.sub(_TEMPLATE_FIELD, lambda m: values[m.group(1)], template))
 
 
 def is_account_name(value: object) -> bool:

@@ -121,6 +121,25 @@ class Recorder:
                 found.append(dict(parse_qsl(body)))
         return found
 
+    def signed(self, action: str) -> list[tuple[dict[str, str], str]]:
+        """Like `actions`, each with the access key id that signed the request (its Authorization header):
+        which credentials letme really used for a call."""
+        import base64
+        import re
+        from urllib.parse import parse_qsl
+
+        found = []
+        for entry in self.requests():
+            body = entry.get("body") or ""
+            if entry.get("body_encoded") and isinstance(body, str):
+                body = base64.b64decode(body).decode("utf-8", "replace")
+            if isinstance(body, str) and f"Action={action}&" in body + "&":
+                headers = entry.get("headers") or {}
+                auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")  # type: ignore[union-attr]
+                key = re.search(r"Credential=([A-Z0-9]+)/", str(auth))
+                found.append((dict(parse_qsl(body)), key.group(1) if key else ""))
+        return found
+
 
 @pytest.fixture
 def recorder(moto: str) -> Recorder:

@@ -127,6 +127,14 @@ def denied(role_arn: str) -> Rule:
     return Rule("AssumeRole", 403, "AccessDenied", denied_message(role_arn), match={"RoleArn": role_arn})
 
 
+def mfa_required(role_arn: str, caller: str = "arn:aws:iam::123456789012:user/alice") -> Rule:
+    """AssumeRole of `role_arn` refused once for want of MFA (the call letme makes without a code). AWS words
+    this refusal in more than one way; letme recognises it by AccessDenied naming MFA, as for a wrong code."""
+    return Rule("AssumeRole", 403, "AccessDenied",
+                f"{denied_message(role_arn, caller)}: MultiFactorAuthentication is required by the role's trust policy",
+                match={"RoleArn": role_arn}, times=1)
+
+
 def throttled(action: str = "AssumeRole", times: int | None = None) -> Rule:
     return Rule(action, 400, "Throttling", "Rate exceeded", times=times)
 

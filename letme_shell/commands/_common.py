@@ -22,7 +22,14 @@ def speaks(args: argparse.Namespace) -> bool:
 
 
 def settings(args: argparse.Namespace) -> Settings:
-    return config.load(getattr(args, "config", None), getattr(args, "context", None), announce=speaks(args))
+    return _with_options(args, config.load(getattr(args, "config", None), getattr(args, "context", None),
+                                           announce=speaks(args)))
+
+
+def _with_options(args: argparse.Namespace, loaded: Settings) -> Settings:
+    """The command's own overrides of the config (--role-session-name)."""
+    loaded.role_session_name = getattr(args, "role_session_name", None)
+    return loaded
 
 
 def settings_for(args: argparse.Namespace, name: str, qualified: bool = False) -> tuple[Settings, str]:
@@ -47,7 +54,7 @@ def settings_for(args: argparse.Namespace, name: str, qualified: bool = False) -
     if given and given != context:
         raise LetmeError(f"'{validate.printable(name)}' names context '{context}', but --context says "
                          f"'{validate.printable(given)}'", "give one of them", ExitCode.USAGE)
-    return config.load(getattr(args, "config", None), context, announce=speaks(args)), account
+    return _with_options(args, config.load(getattr(args, "config", None), context, announce=speaks(args))), account
 
 
 def add_account(parser: argparse.ArgumentParser, optional: bool = False) -> None:
@@ -69,6 +76,21 @@ def _mfa_code(text: str) -> str:
 def add_mfa(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mfa-code", "--inline-mfa", dest="mfa_code", metavar="CODE", type=_mfa_code,
                         help="MFA code (otherwise asked on the terminal when needed)")
+
+
+def role_session_name(text: str) -> str:
+    from letme_shell import validate
+
+    if not validate.SESSION_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"'{validate.printable(text)}' is not a role session name "
+                                         "(2-64 letters, digits or +=,.@_-)")
+    return text
+
+
+def add_session_name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--role-session-name", metavar="NAME", type=role_session_name,
+                        help="RoleSessionName of the sessions this command makes (default: session_name in the "
+                        "config, else <account>-letme-session)")
 
 
 def print_json(data: Any) -> None:

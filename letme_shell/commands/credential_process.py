@@ -18,6 +18,7 @@ from letme_shell.errors import LetmeError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common.add_account(parser)
     _common.add_mfa(parser)
+    _common.add_session_name(parser)
     parser.add_argument("--renew", action="store_true", help="ignore cached credentials")
     # Written by `use` into the profile's credential_process line: what the profile was made for.
     parser.add_argument("--origin", help=argparse.SUPPRESS)

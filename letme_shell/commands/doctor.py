@@ -183,12 +183,8 @@ def check_permissions(settings: Settings | None) -> Check:
     return Check("permissions", OK, f"{len(present)} credential file(s), readable by you only")
 
 
-CREDENTIAL_KEYS = ("aws_access_key_id", "credential_process", "sso_session", "sso_start_url", "role_arn",
-                   "web_identity_token_file", "login_session")
-
-
-def _section_keys(path: Path, section: str) -> set[str] | None:
-    """The keys of `section` in an INI file, None when the file or the section is not there."""
+def _section(path: Path, section: str) -> dict[str, str] | None:
+    """The keys and values of `section` in an INI file, None when the file or the section is not there."""
     import configparser
 
     parser = configparser.RawConfigParser(strict=False, interpolation=None)
@@ -196,20 +192,89 @@ def _section_keys(path: Path, section: str) -> set[str] | None:
         parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
     except (OSError, configparser.Error):
         return None
-    return set(parser[section]) if parser.has_section(section) else None
+    return dict(parser[section]) if parser.has_section(section) else None
+
+
+def _source_kind(creds: dict[str, str] | None, conf: dict[str, str] | None) -> str | None:
+    """The kind of source a profile is, in the order botocore's credential chain tries them."""
+    conf, creds = conf or {}, creds or {}
+    if "role_arn" in conf or "role_arn" in creds:
+        return "role"
+    if "web_identity_token_file" in conf:
+        return "web-identity"
+    if "sso_session" in conf or "sso_start_url" in conf:
+        return "sso"
+    if "login_session" in conf:  # `aws login` (console credentials)
+        return "login"
+    if "aws_access_key_id" in creds:
+        return "temporary" if "aws_session_token" in creds else "keys"
+    if "credential_process" in conf or "credential_process" in creds:
+        return "process"
+    if "aws_access_key_id" in conf:
+        return "temporary" if "aws_session_token" in conf else "keys"
+    return None
 
 
 def check_source_profile(settings: Settings) -> Check:
-    """The source profile must have credentials of some kind, or boto3 finds none."""
+    """The source profile must have credentials of some kind, or boto3 finds none. Says which kind (IAM user
+    keys, a role profile, credential_process, IAM Identity Center) and whether MFA (mfa_arn) applies to it."""
     name = settings.aws_source_profile
     creds_file, config_file = paths.aws_credentials_file(), paths.aws_config_file()
-    sections = [(creds_file, name), (config_file, "default" if name == "default" else f"profile {name}")]
-    for path, section in sections:
-        keys = _section_keys(path, section)
-        if keys is not None and keys & set(CREDENTIAL_KEYS):
-            return Check("source", OK, f"profile '{name}' has credentials in {path}")
-    return Check("source", FAIL, f"the source profile '{name}' has no credentials in {creds_file} or {config_file}",
-                 f"add [{name}] with the hub user's keys to {creds_file}, or set aws_source_profile")
+    conf = _section(config_file, "default" if name == "default" else f"profile {name}")
+    creds = _section(creds_file, name)
+    kind = _source_kind(creds, conf)
+    if kind is None:
+        return Check("source", FAIL, f"the source profile '{name}' has no credentials in {creds_file} or "
+                     f"{config_file}",
+                     f"add [{name}] with the hub user's keys to {creds_file}, or set aws_source_profile")
+    labels = {"keys": "IAM user keys", "temporary": "temporary keys (a session token)", "role": "a role profile",
+              "process": "credential_process", "sso": "IAM Identity Center (SSO)", "web-identity": "web identity",
+              "login": "an 'aws login' session"}
+    text = f"profile '{name}' is {labels[kind]}"
+    if kind == "keys":
+        mfa = (f"MFA: {settings.mfa_arn} (an MFA session)" if settings.mfa_arn
+               else "MFA: no mfa_arn; letme finds your MFA device when AWS asks for one")
+    elif kind == "process":
+        mfa = ("mfa_arn does not apply unless the process gives an IAM user's long-term keys" if settings.mfa_arn
+               else "MFA: none (the process's own)")
+    else:
+        mfa = "mfa_arn does not apply to it" if settings.mfa_arn else "MFA: the source's own, if any"
+    if kind == "sso":
+        expired = _sso_sign_in_problem(config_file, name, conf or {})
+        if expired:
+            session = (conf or {}).get("sso_session")
+            fix = f"run 'aws sso login --profile {name}'" + (
+                f" (or 'aws sso login --sso-session {validate.printable(session)}')" if session else "")
+            return Check("source", WARN, f"{text}; its sign-in {expired}; {mfa}", fix)
+    return Check("source", OK, f"{text}; {mfa}")
+
+
+def _sso_sign_in_problem(config_file: Path, name: str, conf: dict[str, str]) -> str | None:
+    """Why the SSO token `aws sso login` left for this profile cannot be used (missing, expired), or None.
+    The AWS CLI keeps it in ~/.aws/sso/cache/<sha1 of the sso-session name, or of the start URL>.json."""
+    import hashlib
+    import json
+
+    session = conf.get("sso_session")
+    key = session or conf.get("sso_start_url") or ""
+    path = Path.home() / ".aws" / "sso" / "cache" / f"{hashlib.sha1(key.encode()).hexdigest()}.json"
+    try:
+        token = json.loads(path.read_text(encoding="utf-8"))
+        expires = str(token["expiresAt"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "is missing (no token from 'aws sso login')"
+    import datetime as dt
+
+    try:
+        when = dt.datetime.fromisoformat(expires.replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+    except ValueError:
+        return "has an unreadable expiry"
+    # botocore renews a token that has a refresh token; without one, an expired token is the end.
+    if when.timestamp() <= time.time() and "refreshToken" not in token:
+        return f"expired at {when.strftime('%Y-%m-%d %H:%M')} UTC"
+    return None
 
 
 def check_foreign_variables() -> Check:

@@ -22,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.usage = "%(prog)s [ACCOUNT] [options] [-- CMD ARGS...]"
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
     _common.add_mfa(parser)
+    _common.add_session_name(parser)
     use.add_shell_option(parser, "letme exec X")
     # ACCOUNT and everything after it, `--` included; run() takes them apart. A positional ACCOUNT would
     # swallow the command of `letme exec -- true` (argparse drops the `--`, then 'true' is the account),
@@ -66,6 +67,7 @@ def _common_parser() -> argparse.ArgumentParser:
     for flag in ("--region", "--mfa-code", "--shell", "--config", "--context"):
         late.add_argument(flag, dest=flag[2:].replace("-", "_"))
     late.add_argument("--inline-mfa", dest="mfa_code")
+    late.add_argument("--role-session-name", type=_common.role_session_name)
     late.add_argument("--debug", action="store_true")
     late.add_argument("-q", "--quiet", action="store_true")
     return late

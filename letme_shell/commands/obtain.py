@@ -11,6 +11,7 @@ from letme_shell.commands import _common
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common.add_account(parser)
     _common.add_mfa(parser)
+    _common.add_session_name(parser)
     parser.add_argument("--renew", action="store_true", help="ignore cached credentials and ask STS again")
     parser.add_argument("--region", metavar="REGION", help="region for the profile (default: the account's first)")
     parser.add_argument("--force", action="store_true", help="replace a profile of that name letme did not write")

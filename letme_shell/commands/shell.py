@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how the shell gets the credentials (default: env, the keys themselves)")
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
     _common.add_mfa(parser)
+    _common.add_session_name(parser)
     parser.add_argument("--force", action="store_true",
                         help="with --mode process or profile: replace a profile of that name letme did not write")
 

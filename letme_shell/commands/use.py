@@ -42,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: the config's use_mode, 'process')")
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
     _common.add_mfa(parser)
+    _common.add_session_name(parser)
     parser.add_argument("--force", action="store_true", help="replace a profile of that name letme did not write")
     add_yes_option(parser)
     add_shell_option(parser, "letme use X")
