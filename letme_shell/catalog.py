@@ -89,8 +89,13 @@ def account_from_item(item: Mapping[str, Any]) -> Account:
     """Validate one DynamoDB item (already deserialised to Python values)."""
     name = item.get("name")
     if not isinstance(name, str) or not validate.is_account_name(name):
-        raise InvalidItem(f"item with name {validate.printable(name)!r}: not a safe account name "
-                          "(letters, digits, '.', '_', '-'; starting with a letter or digit)")
+        # Names become profile names, file names and shell words, so they stay strict; say how to fix the item.
+        suggestion = validate.suggested_name(name) if isinstance(name, str) else None
+        rename = f" such as '{suggestion}'" if suggestion else ""
+        raise InvalidItem(f"item with name {validate.printable(name)!r}: not a valid account name (1-128 ASCII "
+                          "letters, digits, '.', '_' and '-', starting with a letter or digit; no spaces). To "
+                          f"rename it, put a copy of the item under a valid name{rename} and delete the old "
+                          "one (DynamoDB cannot change a partition key)")
     label = f"account {name}"
     regions = _string_list(item, "region", label)
     for region in regions:
@@ -101,7 +106,8 @@ def account_from_item(item: Mapping[str, Any]) -> Account:
         if not validate.is_role_arn(role):
             raise InvalidItem(f"{label}: role {validate.printable(role)!r} is not an IAM role ARN")
     tags = _string_list(item, "tags", label)
-    clean_tags = tuple(t for t in tags if isinstance(t, str) and validate.ACCOUNT_NAME.fullmatch(t))
+    # Tags are data (`cost center` is one): kept when printable and bounded, dropped otherwise.
+    clean_tags = tuple(dict.fromkeys(t for t in tags if validate.is_tag(t)))[: validate.TAGS_MAX]
     raw_id = item.get("id")
     account_id: str | None
     if raw_id is None:

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write("".join(f"{listing.name_of(line)}\n" for line in rows))
             return 0 if rows or not (args.filter or tags) else ExitCode.FAILURE
         text = listing.narrowed(header, rows)
-    where = f"in context '{settings.context}'" + (f" tagged {', '.join(tags)}" if tags else "")
+    where = f"in context '{settings.context}'" + (f" tagged {validate.shown_tags(tags)}" if tags else "")
     if not rows:
         # As grep: no match is exit 1, with one line saying what was looked for among how many.
         looked_for = f"'{validate.printable(args.filter)}'" if args.filter else "the tags"

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-from letme_shell import config, history, session, switch, ui
+from letme_shell import config, history, session, switch, ui, validate
 from letme_shell.commands import _common
 from letme_shell.config import Settings
 from letme_shell.envchange import EnvChange
@@ -93,7 +93,7 @@ def confirm_production(settings: Settings, name: str, yes: bool) -> None:
     if not tags or os.environ.get("LETME_ACCOUNT") == shown:
         return
     try:
-        answer = ui.ask_tty(f"letme: {shown} is a production account (tagged {', '.join(tags)}). "
+        answer = ui.ask_tty(f"letme: {shown} is a production account (tagged {validate.shown_tags(tags)}). "
                             "Switch to it? [y/N] ")
     except ui.NotForeground:
         raise LetmeError(f"{shown} is a production account and confirm_production is on, but this letme runs "
