@@ -1,4 +1,7 @@
-"""letme list [FILTER] [--tag T] [--json] [--names]: the cached catalog, no network."""
+"""letme list [FILTER] [--tag T] [--json] [--names]: the cached catalog, no network.
+
+Without a cache it reads the table first (as `init`); a cache older than catalog_max_age is renewed by a
+detached `letme init` while this list answers from it."""
 
 from __future__ import annotations
 
@@ -39,6 +42,16 @@ def _age(seconds: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     settings = _common.settings(args)
+    if catalog.header(settings.context) is None:
+        # No `init` yet: the first list reads the table (as the original letme's list always did) and caches it.
+        from letme_shell.commands import init
+
+        if catalog.accounts_file(settings.context).exists():
+            ui.warn(f"ignoring the unreadable catalog cache {catalog.accounts_file(settings.context)}; "
+                    "reading the table again")
+        init.fetch(settings)
+    else:
+        catalog.renew_if_old(settings, settings.catalog_max_age, getattr(args, "config", None))
     tags = args.tag if args.tag is not None else settings.tags
     if args.json:
         accounts = _accounts(settings, tags)

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-from letme_shell import config, history, session, switch, ui, validate
+from letme_shell import catalog, config, history, session, switch, ui, validate
 from letme_shell.commands import _common
 from letme_shell.config import Settings
 from letme_shell.envchange import EnvChange
@@ -186,4 +186,6 @@ def run(args: argparse.Namespace) -> int:
                         previous_mode=previous_mode, previous_region=previous_region)
     emit(shell, change)
     history.remember(change)  # the picker and TAB offer recent accounts first
+    # A catalog older than catalog_max_age: renewed by a detached `letme init`, never waited for.
+    catalog.renew_if_old(settings, settings.catalog_max_age, getattr(args, "config", None))
     return 0
