@@ -2,7 +2,8 @@
 
 Sections letme writes carry `manager = letme` and `letme_origin = …` (the
 context, table, hub region and source profile they were made for; botocore
-ignores unknown keys). letme replaces or removes only its own sections of the
+ignores unknown keys). Sections the original letme wrote, under a `; letme managed`
+comment line, are letme's too (see _legacy). letme replaces or removes only its own sections of the
 same origin: a hand-written profile of the same name, or one letme wrote for
 another origin (another config file with the same context name, say), is
 refused unless --force, so a profile a shell relies on never silently starts
@@ -95,12 +96,23 @@ def _owner(text: ini.IniText, section: str, origin: str) -> tuple[str, str | Non
         raise LetmeError(f"cannot edit the AWS files: {exc}", "remove the duplicate by hand") from None
     if options is None:
         return ABSENT, None
+    if MARK_KEY not in options and _legacy(text, section):
+        return OURS, None  # the original letme's section (see _legacy)
     if options.get(MARK_KEY) != MARK_VALUE:
         return FOREIGN, None
     recorded = options.get(ORIGIN_KEY)
     if recorded is None or recorded == origin:  # no origin: written by a letme that did not record one
         return OURS, recorded
     return OTHER_ORIGIN, recorded
+
+
+def _legacy(text: ini.IniText, section: str) -> bool:
+    """Whether the original letme (Go) wrote `section`: it put the comment line `; letme managed` directly
+    above each section it owned, in both files. Only that whole line counts (ini.IniText.legacy_marked); a
+    section that says `manager = …` itself is judged by that key alone. Such a section carries no origin: it
+    belongs to whichever context names its profiles bare, the default one (see naming), as the original did."""
+    span = text.find(section)
+    return span is not None and text.legacy_marked(span)
 
 
 def _refuse(path: Path, section: str, owner: str, recorded: str | None) -> LetmeError:

@@ -91,8 +91,13 @@ def account_from_item(item: Mapping[str, Any]) -> Account:
     """Validate one DynamoDB item (already deserialised to Python values)."""
     name = item.get("name")
     if not isinstance(name, str) or not validate.is_account_name(name):
-        raise InvalidItem(f"item with name {validate.printable(name)!r}: not a safe account name "
-                          "(letters, digits, '.', '_', '-'; starting with a letter or digit)")
+        # Names become profile names, file names and shell words, so they stay strict; say how to fix the item.
+        suggestion = validate.suggested_name(name) if isinstance(name, str) else None
+        rename = f" such as '{suggestion}'" if suggestion else ""
+        raise InvalidItem(f"item with name {validate.printable(name)!r}: not a valid account name (1-128 ASCII "
+                          "letters, digits, '.', '_' and '-', starting with a letter or digit; no spaces). To "
+                          f"rename it, put a copy of the item under a valid name{rename} and delete the old "
+                          "one (DynamoDB cannot change a partition key)")
     label = f"account {name}"
     regions = _string_list(item, "region", label)
     for region in regions:
@@ -103,7 +108,8 @@ def account_from_item(item: Mapping[str, Any]) -> Account:
         if not validate.is_role_arn(role):
             raise InvalidItem(f"{label}: role {validate.printable(role)!r} is not an IAM role ARN")
     tags = _string_list(item, "tags", label)
-    clean_tags = tuple(t for t in tags if isinstance(t, str) and validate.ACCOUNT_NAME.fullmatch(t))
+    # Tags are data (`cost center` is one): kept when printable and bounded, dropped otherwise.
+    clean_tags = tuple(dict.fromkeys(t for t in tags if validate.is_tag(t)))[: validate.TAGS_MAX]
     raw_id = item.get("id")
     account_id: str | None
     if raw_id is None:
@@ -168,10 +174,17 @@ def listing_file(context: str) -> Path:
     return paths.catalog_dir(context) / "listing"
 
 
-def write_cache(source: Source, accounts: Iterable[Account]) -> CatalogInfo:
+def write_cache(source: Source, accounts: Iterable[Account], fetched_at: float | None = None) -> CatalogInfo:
+    """Replace the cache of `source` with `accounts`, under the cache's lock (a whole `init` and an account
+    added by `add` never interleave). `fetched_at`: when the table was last read whole (default: now)."""
+    with fsutil.locked(accounts_file(source.context)):
+        return _write_cache(source, accounts, time.time() if fetched_at is None else fetched_at)
+
+
+def _write_cache(source: Source, accounts: Iterable[Account], fetched_at: float) -> CatalogInfo:
     context = source.context
     ordered = sorted(accounts, key=lambda a: a.name)
-    info = CatalogInfo(context, source.dynamodb_table, time.time(), len(ordered), source.origin())
+    info = CatalogInfo(context, source.dynamodb_table, fetched_at, len(ordered), source.origin())
     header = {"letme_catalog": FORMAT, **info._asdict()}
     lines = [json.dumps(header, separators=(",", ":"))]
     lines += [json.dumps(a.to_json(), separators=(",", ":"), ensure_ascii=True) for a in ordered]
@@ -188,6 +201,58 @@ def write_cache(source: Source, accounts: Iterable[Account]) -> CatalogInfo:
     regions_text = "".join(f"{a.name}\t{' '.join(a.regions)}\n" for a in ordered)
     fsutil.atomic_write(regions_file(context), regions_text.encode(), mode=0o644)
     return info
+
+
+def add(source: Source, account: Account) -> bool:
+    """Put one account read from the table by key (validated as scanned items are) into the cache of `source`.
+    Only into a cache from the same origin, and keeping its `fetched_at`: one new item does not make the rest
+    of the cache any younger. False when there is no such cache, or it already lists the account."""
+    with fsutil.locked(accounts_file(source.context)):
+        head = header(source.context)
+        if head is None or mismatch(source, head) is not None:
+            return False
+        accounts = load_all(source)
+        if accounts is None or any(known.name == account.name for known in accounts):
+            return False
+        _write_cache(source, [*accounts, account], head.fetched_at)
+    return True
+
+
+RENEW_RETRY = 600  # seconds before another background renewal may start after one was started
+
+
+def renew_if_old(source: Source, max_age: int, config_path: str | None = None) -> None:
+    """Start a detached `letme init` for `source` when its cache is older than `max_age` seconds (0: never).
+    For `list` and `use` only, never for what the prompt or completion runs: it never waits for the renewal,
+    which a later command sees. At most one is started per context every RENEW_RETRY seconds, whatever the
+    outcome (a renewal that cannot work, offline say, is not retried at every command)."""
+    if max_age <= 0:
+        return
+    head = header(source.context)
+    now = time.time()
+    if head is None or now - head.fetched_at < max_age:
+        return
+    marker = paths.state_dir() / "catalog-renewal" / source.context
+    try:
+        if now - marker.stat().st_mtime < RENEW_RETRY:
+            return
+    except OSError:
+        pass
+    import subprocess
+
+    from letme_shell import switch
+
+    argv = [*switch.letme_command(), "init", "--quiet", "--context", source.context]
+    if config_path:
+        argv += ["--config", os.path.abspath(config_path)]
+    try:
+        fsutil.atomic_write(marker, f"{now:.0f}\n".encode())
+        # Detached: its own session, no terminal (it can ask nobody anything), and none of this command's
+        # output (the hook reads `use`'s stdout until every holder of it is gone).
+        subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True, close_fds=True)
+    except (OSError, LetmeError):
+        return  # the cache still answers; `letme init` renews it by hand
 
 
 def _read(context: str) -> bytes | None:
@@ -353,7 +418,7 @@ def listed(source: Source) -> tuple[CatalogInfo, str] | None:
     catalog, or the listing is missing, damaged or not from the same `init` (then use `load_all`)."""
     from letme_shell import listing  # not on the `use` path
 
-    head = _header(source.context)
+    head = header(source.context)
     if head is None:
         return None
     reason = mismatch(source, head)
@@ -363,7 +428,7 @@ def listed(source: Source) -> tuple[CatalogInfo, str] | None:
     return (head, text) if text is not None else None
 
 
-def _header(context: str) -> CatalogInfo | None:
+def header(context: str) -> CatalogInfo | None:
     """The info line of accounts.jsonl, reading only that line."""
     try:
         with os.fdopen(trust.open_file(accounts_file(context)), "rb") as file:

@@ -67,6 +67,9 @@ KEYS: tuple[Key, ...] = (
         "default: the partition's signin.aws.amazon.com/federation)", "https://signin.aws.amazon.com/federation"),
     Key("aws_timeout", int, 20, False,
         "seconds one command waits for AWS in all, retries included (LETME_AWS_TIMEOUT also works and wins)", 20),
+    Key("catalog_max_age", int, 86400, False,
+        "seconds after which the next `letme list` or `letme use` renews the catalog cache in the background "
+        "(a detached `letme init`); 0: only `letme init` renews it", 86400),
     Key("confirm_production", bool, False, False,
         "`letme use` asks at the terminal before switching into a production account (production_tags); "
         "without a terminal it needs --yes", False),
@@ -98,6 +101,7 @@ class Settings:
     production_tags: list[str]
     federation_url: str | None
     aws_timeout: int
+    catalog_max_age: int
     confirm_production: bool
 
     def __init__(self, **values: Any):
@@ -343,6 +347,8 @@ def _check_value(path: Path, context: str, key: Key, value: Any) -> Any:
         raise ConfigError(f"{where}: {value} is outside 900..129600 seconds (15 minutes to 36 hours)")
     if name == "refresh_window" and not 0 <= value <= 3000:
         raise ConfigError(f"{where}: {value} is outside 0..3000 seconds")
+    if name == "catalog_max_age" and not 0 <= value <= 31536000:
+        raise ConfigError(f"{where}: {value} is outside 0..31536000 seconds (0 turns background renewal off)")
     if name == "aws_timeout" and not 1 <= value <= 600:
         raise ConfigError(f"{where}: {value} is outside 1..600 seconds")
     if name == "use_mode" and value not in USE_MODES:

@@ -17,6 +17,9 @@ from collections import namedtuple
 
 _HEADER = re.compile(r"^[ \t]*\[(?P<name>[^\]\r\n]*)\][ \t]*(?:[;#].*)?$")
 _OPTION = re.compile(r"^(?P<key>[^=:\s;#\[][^=:]*?)[ \t]*[=:][ \t]*(?P<value>.*?)[ \t]*$")
+# The comment the original letme (Go, go-ini) wrote on the line before each section it owned. Only this
+# exact line counts: at the start of its line, nothing else in it, directly above the header.
+LEGACY_MARKER = "; letme managed"
 
 
 class InvalidIni(ValueError):
@@ -72,6 +75,16 @@ class IniText:
                 found[match["key"].strip().lower()] = match["value"]
         return found
 
+    def legacy_marked(self, span: Span) -> bool:
+        """Whether the line directly above `span`'s header is the original letme's `; letme managed`."""
+        if span.start == 0:
+            return False
+        return self.lines[span.start - 1].rstrip("\r\n").rstrip(" \t") == LEGACY_MARKER
+
+    def _first_line(self, span: Span) -> int:
+        """Where the section begins for replacing or removing it: its header, or the marker line above it."""
+        return span.start - 1 if self.legacy_marked(span) else span.start
+
     def render(self, name: str, options: dict[str, str]) -> list[str]:
         nl = self.newline
         return [f"[{name}]{nl}"] + [f"{key} = {value}{nl}" for key, value in options.items()]
@@ -81,7 +94,7 @@ class IniText:
         new = self.render(name, options)
         span = self.find(name)
         if span is not None:
-            self.lines[span.start : span.end] = new
+            self.lines[self._first_line(span) : span.end] = new  # the original's marker goes with it
             return
         if self.lines and not self.lines[-1].endswith("\n"):
             self.lines[-1] += self.newline
@@ -95,7 +108,7 @@ class IniText:
         span = self.find(name)
         if span is None:
             return False
-        start = span.start
+        start = self._first_line(span)
         # Take back the blank line `put` added before the section: when it is the last one, or
         # when a blank line follows it too (later sections were appended after it).
         blank_before = start > 0 and not self.lines[start - 1].strip()

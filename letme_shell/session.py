@@ -19,8 +19,9 @@ from letme_shell.errors import ExitCode, LetmeError, MfaRequired
 
 
 def resolve(settings: Settings, name: str, offline: bool = False) -> Account:
-    """The account from the catalog cache, else read by key from DynamoDB; "did you mean" when unknown.
-    `offline` (what the prompt runs) never reads DynamoDB: no cached entry is exit 3."""
+    """The account from the catalog cache, else read by key from DynamoDB (one GetItem, validated as a scanned
+    item; the cache gains it); "did you mean" when the table does not have it either. `offline` (what the
+    prompt runs) never reads DynamoDB: no cached entry is exit 3."""
     account = catalog.lookup(settings, name)
     if account is not None:
         return account
@@ -30,13 +31,33 @@ def resolve(settings: Settings, name: str, offline: bool = False) -> Account:
     if offline:
         raise LetmeError(f"'{validate.printable(name)}' is not in the catalog cache of context '{settings.context}'",
                          "run 'letme init'", ExitCode.NOTHING)
-    if catalog.info(settings.context) is None and validate.is_account_name(name):
-        from letme_shell import catalog_sync
-
-        account = catalog_sync.fetch_one(settings, name)
+    if validate.is_account_name(name):
+        account = _from_table(settings, name)
         if account is not None:
             return account
     raise catalog.unknown_account(settings.context, name)
+
+
+def _from_table(settings: Settings, name: str) -> Account | None:
+    """An account added to the table after the cache was made (or with no cache at all), read by key."""
+    from letme_shell import catalog_sync, ui
+
+    cached = catalog.header(settings.context) is not None
+    try:
+        account = catalog_sync.fetch_one(settings, name)
+    except LetmeError as exc:
+        if not cached:
+            raise
+        # With a cache, a table that cannot be read now still leaves "did you mean" to say.
+        ui.warn(f"could not look '{name}' up in the table: {exc.message}")
+        return None
+    if account is not None and cached:
+        try:
+            if catalog.add(settings, account):
+                ui.info(f"'{name}' is new in the table; added it to the catalog cache")
+        except LetmeError as exc:  # a cache letme cannot write: the account still works this time
+            ui.warn(f"could not add '{name}' to the catalog cache: {exc.message}")
+    return account
 
 
 def _other_case(settings: Settings, name: str) -> Account | None:

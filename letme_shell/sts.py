@@ -257,7 +257,12 @@ def obtain(settings: Settings, account: Account, code: str | None = None, ended:
         ui.info(f"hops 2..{len(account.roles)} last at most 1 hour (AWS caps chained roles), "
                 f"not session_duration={settings.session_duration}")
     creds = first
+    total = len(account.roles)
+    if total > 1:
+        ui.progress(f"Total hops: {total}")
     for hop, role in enumerate(account.roles, start=1):
+        if total > 1:
+            ui.progress(f"[{hop}/{total}] {role}")
         duration = settings.session_duration if hop == 1 else min(settings.session_duration, CHAINED_MAX)
         if hop == 1 and settings.mfa_arn and not use_mfa_session:
             creds = _assume_with_code(settings, account, role, duration, take)

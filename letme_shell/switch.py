@@ -59,13 +59,19 @@ def pick_region(settings: Settings, account: Account, region: str | None) -> str
 def profile_for(settings: Settings, account: Account, mode: str, region: str,
                 creds: Credentials) -> awsfiles.Profile | None:
     """The AWS profile `mode` needs, named `account[@context]` (see naming), or None (env mode)."""
-    name = naming.qualified(account.name, settings.context)
     if mode == "process":
-        return awsfiles.profile_for(name, settings.origin(), region,
-                                    process_command=process_command(settings, account.name))
+        return process_profile(settings, account, region)
+    name = naming.qualified(account.name, settings.context)
     if mode == "profile":
         return awsfiles.profile_for(name, settings.origin(), region, creds=creds)
     return None
+
+
+def process_profile(settings: Settings, account: Account, region: str) -> awsfiles.Profile:
+    """`[profile X]` running `letme credential-process X` (process mode, and `obtain --credential-process`);
+    no section in the credentials file, whose static keys botocore would read first."""
+    return awsfiles.profile_for(naming.qualified(account.name, settings.context), settings.origin(), region,
+                                process_command=process_command(settings, account.name))
 
 
 def sync_files(profile: awsfiles.Profile | None, force: bool) -> None:

@@ -112,6 +112,13 @@ def info(message: str) -> None:
         _emit("letme: ", message, "1")
 
 
+def progress(message: str) -> None:
+    """What a person watching may like to see while letme works (the role chain's hops, as the original letme
+    showed them): only on a terminal, never with --quiet, and never into a pipe or an SDK's captured stderr."""
+    if not QUIET and sys.stderr.isatty():
+        _emit("letme: ", message, "2")
+
+
 def warn(message: str) -> None:
     _emit("letme: warning: ", message, "33")
 

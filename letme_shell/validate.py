@@ -64,6 +64,31 @@ def is_account_name(value: object) -> bool:
     return isinstance(value, str) and ACCOUNT_NAME.fullmatch(value) is not None
 
 
+# Tags are data, never names or shell words: any printable text (spaces included, as in `cost center`), with no
+# control or format character and no blank at either end, bounded in length and in number per account.
+TAG_MAX = 128
+TAGS_MAX = 50
+
+
+def is_tag(value: object) -> bool:
+    return (isinstance(value, str) and 0 < len(value) <= TAG_MAX and value.isprintable()
+            and value == value.strip())
+
+
+def shown_tags(tags: list[str] | tuple[str, ...]) -> str:
+    """Tags for a message: a plain word as it is, anything else in double quotes (`"cost center", prod`)."""
+    import json
+
+    return ", ".join(tag if ACCOUNT_NAME.fullmatch(tag) else printable(json.dumps(tag, ensure_ascii=False), 140)
+                     for tag in tags)
+
+
+def suggested_name(value: str) -> str | None:
+    """A valid account name close to `value` (`Acme Prod` → `Acme-Prod`), to suggest a rename; None if none."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", value).lstrip("._-").rstrip("-")[:128]
+    return name if ACCOUNT_NAME.fullmatch(name) else None
+
+
 def is_region(value: object) -> bool:
     return isinstance(value, str) and REGION.fullmatch(value) is not None
 

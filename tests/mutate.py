@@ -103,6 +103,14 @@ MUTATIONS = (
         module="letme_shell.ini",
     ),
     Mutation(
+        "an indented `; letme managed` counted as the original letme's marker",
+        "letme_shell/ini.py",
+        ((r'\.rstrip\("\\r\\n"\)\.rstrip\(" \\t"\) == LEGACY_MARKER',
+          rf'.strip() == LEGACY_MARKER  # {MARK}: indentation ignored'),),
+        ("tests/test_migration_profiles.py",),
+        module="letme_shell.ini",
+    ),
+    Mutation(
         "`/` allowed in account names",
         "letme_shell/validate.py",
         ((r'(?m)^(ACCOUNT_NAME = re\.compile\(r"\[A-Za-z0-9\]\[A-Za-z0-9\._)-\]([^\n]*)$',

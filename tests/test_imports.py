@@ -61,10 +61,11 @@ def test_list_and_config_import_nothing_heavy(catalogued: Sandbox, args: tuple[s
     assert heavy == []
 
 
-def test_unknown_account_with_a_cache_imports_nothing_heavy(catalogued: Sandbox) -> None:
+def test_unknown_account_with_a_cache_is_looked_up_in_the_table(catalogued: Sandbox) -> None:
+    # A name the cache lacks may be new in the table (issue 12): one GetItem (boto3) before "did you mean".
     heavy, result = heavy_imports(catalogued, "credential-process", "exmple1")
     assert result.returncode == 1 and "did you mean" in result.stderr
-    assert heavy == []
+    assert "boto3" in heavy
 
 
 def test_cached_use_imports_nothing_heavy(catalogued: Sandbox) -> None:

@@ -231,13 +231,22 @@ def test_obtain_without_a_catalog_cache_reads_one_item(sandbox: Sandbox, recorde
     assert [a["RoleArn"] for a in recorder.actions("AssumeRole")] == hop_roles(3, 2)
 
 
-def test_obtain_credential_process_prints_version_1_json(catalogued: Sandbox) -> None:
-    result = detached(catalogued, "obtain", "example1", "--mfa-code", "123456", "--credential-process")
+def test_obtain_v1_prints_version_1_json(catalogued: Sandbox) -> None:
+    result = detached(catalogued, "obtain", "example1", "--mfa-code", "123456", "--v1")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["Version"] == 1 and data["AccessKeyId"].startswith("ASIA")
     assert RFC3339_UTC.fullmatch(data["Expiration"])
-    # The original flag prints; it does not write the profile.
+    # The original's --v1 prints; it does not write the profile.
+    assert "[example1]" not in catalogued.credentials_file.read_text()
+
+
+def test_obtain_credential_process_writes_the_profile_and_prints_nothing(catalogued: Sandbox) -> None:
+    # The original's meaning (issue 12): a profile whose credential_process runs letme; no secret printed.
+    result = detached(catalogued, "obtain", "example1", "--credential-process")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert "credential-process example1" in catalogued.config_file.read_text()
     assert "[example1]" not in catalogued.credentials_file.read_text()
 
 

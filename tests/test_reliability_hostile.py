@@ -117,7 +117,8 @@ def test_list_renders_nothing_from_the_items(hsandbox: Sandbox,
         raw = by_name[name].get("description", {}).get("S")
         if raw is not None:
             assert account["description"] == raw[:500]
-        assert all(validate.ACCOUNT_NAME.fullmatch(t) for t in account["tags"])
+        # Tags are data (issue 12): kept when printable and bounded; no control character or escape.
+        assert all(validate.is_tag(t) for t in account["tags"])
     for query in ("desc", "$(", "\x1b[31m", "'"):
         filtered = run(hsandbox, "list", query)
         # Matches, or none: then exit 1, nothing on stdout and one line on stderr.

@@ -7,6 +7,7 @@ import sys
 
 from letme_shell import catalog, ui
 from letme_shell.commands import _common
+from letme_shell.config import Settings
 from letme_shell.errors import LetmeError
 
 
@@ -20,6 +21,12 @@ def run(args: argparse.Namespace) -> int:
         catalog.remove_cache(settings.context)
         ui.info(f"removed the catalog cache of context '{settings.context}'")
         return 0
+    fetch(settings)
+    return 0
+
+
+def fetch(settings: Settings) -> catalog.CatalogInfo:
+    """Read the whole table into the cache (`init`, and a first `list`), with progress on a terminal only."""
     from letme_shell import catalog_sync
 
     show = sys.stderr.isatty() and not ui.QUIET
@@ -43,4 +50,4 @@ def run(args: argparse.Namespace) -> int:
     info = catalog.write_cache(settings, accounts)
     ui.info(f"cached {info.count} accounts from '{settings.dynamodb_table}' (context '{settings.context}')"
             + (f"; skipped {len(rejected)} invalid items" if rejected else ""))
-    return 0
+    return info

@@ -1,4 +1,7 @@
-"""letme list [FILTER] [--tag T] [--json] [--names]: the cached catalog, no network."""
+"""letme list [FILTER] [--tag T] [--json] [--names]: the cached catalog, no network.
+
+Without a cache it reads the table first (as `init`); a cache older than catalog_max_age is renewed by a
+detached `letme init` while this list answers from it."""
 
 from __future__ import annotations
 
@@ -47,6 +50,16 @@ def run(args: argparse.Namespace) -> int:
         args.tag = [*(args.tag or []),
                     *(tag.strip() for value in args.filter_tags for tag in value.split(",") if tag.strip())]
     settings = _common.settings(args)
+    if catalog.header(settings.context) is None:
+        # No `init` yet: the first list reads the table (as the original letme's list always did) and caches it.
+        from letme_shell.commands import init
+
+        if catalog.accounts_file(settings.context).exists():
+            ui.warn(f"ignoring the unreadable catalog cache {catalog.accounts_file(settings.context)}; "
+                    "reading the table again")
+        init.fetch(settings)
+    else:
+        catalog.renew_if_old(settings, settings.catalog_max_age, getattr(args, "config", None))
     tags = args.tag if args.tag is not None else settings.tags
     if args.json:
         accounts = _accounts(settings, tags)
@@ -70,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write("".join(f"{listing.name_of(line)}\n" for line in rows))
             return 0 if rows or not (args.filter or tags) else ExitCode.FAILURE
         text = listing.narrowed(header, rows)
-    where = f"in context '{settings.context}'" + (f" tagged {', '.join(tags)}" if tags else "")
+    where = f"in context '{settings.context}'" + (f" tagged {validate.shown_tags(tags)}" if tags else "")
     if not rows:
         # As grep: no match is exit 1, with one line saying what was looked for among how many.
         looked_for = f"'{validate.printable(args.filter)}'" if args.filter else "the tags"

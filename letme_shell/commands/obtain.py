@@ -1,4 +1,8 @@
-"""letme obtain ACCOUNT: credentials into the AWS files as profile ACCOUNT (the original letme job)."""
+"""letme obtain ACCOUNT: credentials into the AWS files as profile ACCOUNT (the original letme job).
+
+As in the original letme: `--credential-process` writes `[profile ACCOUNT]` with a credential_process line
+(letme's own, as `use --mode process` writes it) and prints no secret; `--v1` prints the credential_process
+JSON, for the `credential_process = letme obtain ACCOUNT --v1` lines the original wrote."""
 
 from __future__ import annotations
 
@@ -16,16 +20,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", metavar="REGION", help="region for the profile (default: the account's first)")
     parser.add_argument("--force", action="store_true", help="replace a profile of that name letme did not write")
     parser.add_argument("--credential-process", action="store_true",
-                        help="print credential_process JSON instead of writing the profile (original letme flag)")
-    parser.add_argument("--v1", action="store_true", help=argparse.SUPPRESS)
+                        help="write a profile whose credential_process runs letme (no keys in the files, "
+                        "nothing asked now); 'letme credential-process ACCOUNT' prints the JSON")
+    parser.add_argument("--v1", action="store_true",
+                        help="print the credentials as credential_process JSON (Version 1) instead of writing them")
 
 
 def run(args: argparse.Namespace) -> int:
     settings, name = _common.settings_for(args, args.account)
     account = session.resolve(settings, name)
     region = switch.pick_region(settings, account, args.region)  # a bad --region fails before any MFA prompt
+    if args.credential_process and not args.v1:
+        # The SDK asks letme for credentials when it needs them: none are needed to write the profile.
+        process_profile = switch.process_profile(settings, account, region)
+        switch.sync_files(process_profile, args.force)
+        ui.info(f"wrote profile '{process_profile.name}': its credential_process runs letme; "
+                f"use --profile {process_profile.name}")
+        return 0
     creds = session.credentials_for(settings, account, args.mfa_code, renew=args.renew)
-    if args.credential_process or args.v1:
+    if args.v1:
         from letme_shell.commands.credential_process import emit
 
         emit(creds)

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-from letme_shell import config, history, session, switch, ui
+from letme_shell import catalog, config, history, session, switch, ui, validate
 from letme_shell.commands import _common
 from letme_shell.config import Settings
 from letme_shell.envchange import EnvChange
@@ -94,7 +94,7 @@ def confirm_production(settings: Settings, name: str, yes: bool) -> None:
     if not tags or os.environ.get("LETME_ACCOUNT") == shown:
         return
     try:
-        answer = ui.ask_tty(f"letme: {shown} is a production account (tagged {', '.join(tags)}). "
+        answer = ui.ask_tty(f"letme: {shown} is a production account (tagged {validate.shown_tags(tags)}). "
                             "Switch to it? [y/N] ")
     except ui.NotForeground:
         raise LetmeError(f"{shown} is a production account and confirm_production is on, but this letme runs "
@@ -187,4 +187,6 @@ def run(args: argparse.Namespace) -> int:
                         previous_mode=previous_mode, previous_region=previous_region)
     emit(shell, change)
     history.remember(change)  # the picker and TAB offer recent accounts first
+    # A catalog older than catalog_max_age: renewed by a detached `letme init`, never waited for.
+    catalog.renew_if_old(settings, settings.catalog_max_age, getattr(args, "config", None))
     return 0
