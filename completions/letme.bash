@@ -246,13 +246,13 @@ __letme_flags() {
         shell) __letme_flag_list="$common --mode --region --mfa-code --role-session-name --force" ;;
         exec) __letme_flag_list="$common --region --mfa-code --role-session-name --shell" ;;
         refresh) __letme_flag_list="$common --mfa-code --background --apply --no-prompt --shell" ;;
-        obtain | ob) __letme_flag_list="$common --mfa-code --role-session-name --renew --region --force --credential-process" ;;
+        obtain | ob) __letme_flag_list="$common --mfa-code --role-session-name --renew --region --force --credential-process --v1" ;;
         credential-process) __letme_flag_list="$common --mfa-code --role-session-name --renew" ;;
         remove | rm) __letme_flag_list="$common --force" ;;
         reset) __letme_flag_list="$common --all --yes" ;;
         list | ls) __letme_flag_list="$common --tag --json --names" ;;
         init) __letme_flag_list="$common --remove" ;;
-        config) __letme_flag_list="$common --json" ;;
+        config) __letme_flag_list="$common --json --force" ;;
         config-file) __letme_flag_list="$common --force --print" ;;
         console) __letme_flag_list="$common --region --mfa-code --print --json" ;;
         doctor) __letme_flag_list="$common --json --no-network" ;;
