@@ -316,7 +316,7 @@ __letme_dir_check() {
     if [[ -z $home || $home != /* || ($dir != "$home" && $dir != "$home"/*) ]]; then
         home=/
     fi
-    while :; do
+    while [[ -n $dir ]]; do
         if [[ -f ${dir%/}/.letme ]]; then
             found=${dir%/}/.letme
             break
