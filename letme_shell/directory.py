@@ -97,7 +97,7 @@ def _check_owner(path: str, st: os.stat_result, what: str) -> None:
     uid = os.geteuid()
     if st.st_uid != uid:
         raise UntrustedFile(f"{path}{what} belongs to uid {st.st_uid}, not to you (uid {uid}); letme does not "
-                            "trust it", f"check who made it; to use it, copy it into a file of your own")
+                            "trust it", "check who made it; to use it, copy it into a file of your own")
     if st.st_mode & 0o022 and not stat.S_ISLNK(st.st_mode):
         raise UntrustedFile(f"{path} is writable by others (mode {stat.S_IMODE(st.st_mode):04o}); letme does not "
                             "trust it", f"chmod go-w {path}")

@@ -240,12 +240,24 @@ def _ago(seconds: float) -> str:
     return "just now" if seconds < 60 else f"{ttl_text(int(seconds))} ago"
 
 
+def _directory_text(where: dict[str, Any]) -> str:
+    back = f"leaving its tree returns to {where['before'] or 'no account'}"
+    if where["file"] is None:
+        return f"switched by hand inside a .letme tree; {back}"
+    states = {"allowed": "allowed", "changed": "changed since 'letme allow'; entering again asks",
+              "new": "no longer allowed ('letme deny')"}
+    return f"from {where['file']} ({states.get(where['state'], where.get('problem', '?'))}); {back}"
+
+
 def render(report: dict[str, Any], now: float) -> str:
     """The report as aligned lines for a person (stdout: it is the result)."""
     from letme_shell.commands.use import ttl_text
 
     if report["account"] is None:
-        return "account      none in this shell ('letme use ACCOUNT' switches it)\n"
+        text = "account      none in this shell ('letme use ACCOUNT' switches it)\n"
+        if report["directory"] is not None:
+            text += f"{'directory':<12} {_directory_text(report['directory'])}\n"
+        return text
     rows: list[tuple[str, str]] = []
     notes = [f"context {report['context']}"] if report["context"] else []
     if report["production"]:
@@ -291,16 +303,8 @@ def render(report: dict[str, Any], now: float) -> str:
             elif checked["matches"] is False:
                 where += f", not {report['account']}'s {checked['catalog_id']}"
             rows.append(("identity", f"{checked['arn']} ({where})"))
-    where = report["directory"]
-    if where is not None:
-        back = f"leaving its tree returns to {where['before'] or 'no account'}"
-        if where["file"] is None:
-            rows.append(("directory", f"switched by hand inside a .letme tree; {back}"))
-        else:
-            notes = {"allowed": "allowed", "changed": "changed since 'letme allow'; entering again asks",
-                     "new": "no longer allowed ('letme deny')"}
-            rows.append(("directory", f"from {where['file']} ({notes.get(where['state'], where.get('problem', '?'))}); "
-                         f"{back}"))
+    if report["directory"] is not None:
+        rows.append(("directory", _directory_text(report["directory"])))
     if report["shell_depth"]:
         rows.append(("shell", f"inside 'letme shell', depth {report['shell_depth']}"))
     return "".join(f"{label:<12} {text}\n" for label, text in rows)

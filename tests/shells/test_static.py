@@ -135,7 +135,8 @@ def _flags(command: str) -> set[str]:
             if o.startswith("--") and a.help != argparse.SUPPRESS and o != "--inline-mfa"}
 
 
-@pytest.mark.parametrize("command", ["use", "leave", "back", "shell", "exec", "refresh", "list", "init"])
+@pytest.mark.parametrize("command", ["use", "leave", "back", "shell", "exec", "refresh", "list", "init",
+                                     "allow", "deny", "dir"])
 def test_completion_flags_match_the_parser(command):
     """Each completion script offers every documented flag of the command, and no flag it lacks."""
     wanted = _flags(command)
