@@ -107,15 +107,17 @@ __letme_eval() {
 }
 
 # ---- values from the environment --------------------------------------------------
-# Checked with [[ =~ ]] (a builtin) before any use, lengths apart: glibc compiles a
-# bounded repetition such as {0,127} into that many copies at every call (~0.5 ms
-# each, several per prompt), so the patterns say `*` and ${#...} holds the bound.
+# Checked with [[ == ]] patterns (a builtin) before any use, as the zsh hook does:
+# `=~` compiles its regex at every call (glibc made ~0.5 ms of each {0,127}), and a
+# prompt checks a dozen values. The character sets are spelled out: with
+# globasciiranges off, a range such as [A-Z] may match other letters in some locales.
 # __letme_uint: digits bash reads as a decimal number: no leading zero (08 would be octal), at most 15
 # digits, as in every hook (fish's math is exact to 2^53). An account or context
 # name has the shape letme gives them (so it is also a safe file name); a colour
 # is SGR parameters: digits and `;` (36, 1;31).
+__letme_alnum=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 __letme_uint() {
-    [[ $1 =~ ^(0|[1-9][0-9]*)$ && ${#1} -le 15 ]]
+    [[ $1 == 0 || ($1 == [123456789]* && $1 != *[!0123456789]* && ${#1} -le 15) ]]
 }
 # An account as LETME_ACCOUNT names it: NAME, or NAME@CONTEXT for a context other than general.
 __letme_name() {
@@ -123,15 +125,15 @@ __letme_name() {
     if [[ $1 == *@* ]]; then
         __letme_context_name "${1#*@}" || return 1
     fi
-    [[ $account =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ && ${#account} -le 128 ]]
+    [[ $account == [$__letme_alnum]* && $account != *[!${__letme_alnum}._-]* && ${#account} -le 128 ]]
 }
 __letme_context_name() {
-    [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9_-]*$ && ${#1} -le 64 ]]
+    [[ $1 == [$__letme_alnum]* && $1 != *[!${__letme_alnum}_-]* && ${#1} -le 64 ]]
 }
 # __letme_color VALUE DEFAULT: sets `color` to VALUE if it is empty (no colour)
 # or SGR parameters, else to DEFAULT.
 __letme_color() {
-    if [[ -z $1 || ($1 =~ ^[0-9\;]+$ && ${#1} -le 64) ]]; then
+    if [[ -z $1 || ($1 != *[!0123456789\;]* && ${#1} -le 64) ]]; then
         color=$1
     else
         color=$2
@@ -188,7 +190,7 @@ __letme_segment() {
     if [[ ${LETME_PROD-} == 1 ]]; then
         __letme_color "${LETME_PROMPT_PROD_COLOR-31}" 31
     fi
-    if [[ ${LETME_SHELL_DEPTH-} =~ ^[1-9][0-9]*$ && ${#LETME_SHELL_DEPTH} -le 4 ]]; then
+    if __letme_uint "${LETME_SHELL_DEPTH-}" && [[ $LETME_SHELL_DEPTH != 0 && ${#LETME_SHELL_DEPTH} -le 4 ]]; then
         depth=" shell:$LETME_SHELL_DEPTH"
     fi
     # {dir}: the account came from a .letme file (LETME_DIR names it; a manual switch unsets it).
@@ -240,7 +242,7 @@ __letme_stale() {
             ;;
     esac
     [[ -n $other ]] || return 0
-    [[ $other =~ ^[A-Za-z0-9._@+-]+$ && ${#other} -le 64 ]] || other='?'
+    [[ $other != *[!${__letme_alnum}._@+-]* && ${#other} -le 64 ]] || other='?'
     # ≠ where the terminal's encoding is UTF-8, else two ASCII characters.
     case ${LC_ALL:-${LC_CTYPE:-${LANG-}}} in
         *[Uu][Tt][Ff]-8* | *[Uu][Tt][Ff]8*) sign='≠' ;;
