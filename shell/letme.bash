@@ -12,7 +12,7 @@
 #
 # Settings (shell variables, read at every prompt):
 #   LETME_PROMPT=0                  no prompt segment
-#   LETME_PROMPT_FORMAT             default '[aws:{account} {ttl}{depth}]'
+#   LETME_PROMPT_FORMAT             default '[aws:{account} {ttl}{depth}{dir}]'
 #   LETME_PROMPT_COLOR              SGR colour of the segment, default 36 (cyan); empty: no colour
 #   LETME_PROMPT_WARN_COLOR         colour in the last minutes, once expired and when stale, default 33 (yellow)
 #   LETME_PROMPT_WARN_SECONDS       how many last seconds count as "last minutes" (shown as `4m!`), default 300

@@ -13,7 +13,7 @@
 # or repaint, and letme starts no process to wake it.
 #
 # Settings (read at every prompt): LETME_PROMPT=0 (no segment), LETME_PROMPT_FORMAT
-# ('[aws:{account} {ttl}{depth}]'), LETME_PROMPT_COLOR (36), LETME_PROMPT_WARN_COLOR
+# ('[aws:{account} {ttl}{depth}{dir}]'), LETME_PROMPT_COLOR (36), LETME_PROMPT_WARN_COLOR
 # (33), LETME_PROMPT_WARN_SECONDS (300), LETME_PROMPT_PROD_COLOR (31),
 # LETME_AUTO_REFRESH=0 (no background renewal), LETME_DIRS=0 (no .letme files),
 # LETME_PROMPT_DIR_MARK ('.letme', what {dir} shows), NO_COLOR. A value of the wrong

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.shells.harness import Shell
+from tests.shells.harness import PROMPT, Shell
 
 SHELLS = ["bash", "zsh", "fish"]
 MFA = "--mfa-code 123456"
@@ -169,6 +169,37 @@ def test_nested_files_the_nearest_applies(name, open_shell, catalogued):
     sh.run("cd /", timeout=60)
     assert sh.getenv("LETME_ACCOUNT") is None
     assert sh.getenv("LETME_DIR_BEFORE") is None
+
+
+@pytest.mark.parametrize("name", SHELLS)
+def test_entering_asks_as_use_does_production_question_then_mfa(name, open_shell, catalogued, recorder):
+    """confirm_production's question and the MFA code, at the terminal, before the shell switches; `n` declines."""
+    with catalogued.letme_config.open("a") as fh:
+        fh.write("confirm_production = true\n")
+    proj = project(catalogued.home, "prod", 'account = "prod-eu"\n')
+    catalogued.ok("allow", str(proj))
+    sh = open_shell(name)
+    sh.child.sendline(f"cd {quoted(sh, proj)}")
+    sh.child.expect(r"prod-eu is a production account \(tagged [a-z, ]+\)\. Switch to it\? \[y/N\] ", timeout=30)
+    sh.child.sendline("y")
+    sh.child.expect_exact("MFA code: ", timeout=30)
+    sh.child.sendline("123456")
+    sh.child.expect(PROMPT, timeout=60)
+    sh.sync()
+    assert sh.getenv("LETME_ACCOUNT") == "prod-eu" and sh.getenv("LETME_DIR") == str(proj / ".letme")
+    sent = recorder.actions("GetSessionToken")
+    assert sent and sent[-1].get("TokenCode") == "123456" and sent[-1].get("SerialNumber")
+    sh.run("cd ~", timeout=60)
+    assert sh.getenv("LETME_ACCOUNT") is None
+    # Declined: one line, nothing switched, and no question again until the tree is entered again.
+    sh.child.sendline(f"cd {quoted(sh, proj / 'a')}")
+    sh.child.expect(r"Switch to it\? \[y/N\] ", timeout=30)
+    sh.child.sendline("n")
+    sh.child.expect_exact("letme: error: not switching to prod-eu", timeout=30)
+    sh.child.expect(PROMPT, timeout=30)
+    sh.sync()
+    assert sh.getenv("LETME_ACCOUNT") is None
+    assert "Switch to it" not in sh.run("cd b", timeout=30)
 
 
 HOSTILE = [
