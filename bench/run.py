@@ -348,7 +348,8 @@ def verdict(ok: bool | None) -> str:
     return {True: "met", False: "**missed**", None: "not measured"}[ok]
 
 
-ONLY = {"history": "TAB with a history of recent accounts (10,000 names)",
+ONLY = {"dirs": "the prompt with per-directory accounts (.letme) on, 12 directories deep (bash, zsh)",
+        "history": "TAB with a history of recent accounts (10,000 names)",
         "picker": "the picker's open and close times (50 and 10,000 accounts)"}
 
 
@@ -429,6 +430,8 @@ def measure_only(only: list[str], timer: Timer, catalogs: list[Catalog], python:
     notes = [f"Only {', '.join(only)}: rows measured on their own (`python bench/run.py --only …`), not a full run."]
     envs = prime(catalogs, letme, bindir)
     big = catalogs[-1]
+    if "dirs" in only:
+        rows += dir_rows(timer, envs[big.size], big.one_hop_last(), shell_n, shell_reps, notes)
     if "history" in only:
         shell_loop("bash", "empty", 1, 1, envs[big.size], big.one_hop_last())  # warm-up
         rows += history_rows(timer, big, envs[big.size], big.one_hop_last(), shell_n, shell_reps, None, notes)
@@ -543,6 +546,9 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
                         + ("not counted (no strace)" if forks is None else str(forks)),
                         "no process; ≤ 1 ms", (forks == 0 or forks is None) and seg.median <= 0.001))
 
+    # 4b. the same with per-directory accounts on, 12 directories deep in a .letme tree.
+    rows += dir_rows(timer, env, target, shell_n, shell_reps, notes)
+
     # 5. completion of a 2-letter fuzzy fragment (no history of recent accounts: as before there was one).
     fragment = "ws"
     empty, _ = shell_loop("bash", "empty", 1, 1, env, target)  # warm-up
@@ -628,6 +634,36 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
     if not shutil.which("strace"):
         notes.append("strace is absent: the prompt rows could not count processes (no proof of 'no process').")
     return rows, notes
+
+
+def dir_rows(timer: Timer, env: dict[str, str], target: str, shell_n: int, shell_reps: int,
+             notes: list[str]) -> list[Row]:
+    """The prompt function 12 directories deep in a tree whose allowed .letme gave the shell its account: at a
+    prompt where PWD did not change (most prompts), and after a cd inside the tree (the walk up the parents with
+    builtin tests; the nearest file is the same, so no letme). Same target as the segment: no process, ≤ 1 ms."""
+    rows: list[Row] = []
+    for shell in ("bash", "zsh"):
+        if not shutil.which(shell):
+            rows.append(Row(f"prompt with .letme on, {shell}", "not run", "", "", "", None))
+            continue
+        empty, _ = shell_loop(shell, "empty", shell_n, shell_reps, env, target)
+        empty_stats = Stats(f"empty function, {shell} (per call)", f"{shell} loop", empty)
+        timer.all.append(empty_stats)
+        for what, label in (("dirprompt", "PWD unchanged"), ("dirwalk", "after a cd inside the tree")):
+            samples, extra = shell_loop(shell, what, shell_n, shell_reps, env, target)
+            seg = Stats(f"prompt function, .letme tree 12 deep, {label}, {shell} (per call, {shell_n}-call loops)",
+                        f"{shell} loop", samples)
+            timer.all.append(seg)
+            forks = count_forks(shell, what, shell_n, env, target)
+            log(f"{seg.label}: {seg.spread()}; forks in {shell_n} calls: {forks}; segment {extra.get('segment')!r}")
+            if ".letme" not in extra.get("segment", ""):
+                notes.append(f"{shell}: the segment did not say .letme in the tree — check the hook")
+            rows.append(Row(f"prompt with per-directory accounts on, 12 directories deep in a .letme tree, {label}, "
+                            f"{shell}", seg.spread(), f"empty function {empty_stats.show()}",
+                            f"{seg.median / empty_stats.median:.0f}× empty; processes started in {shell_n} calls: "
+                            + ("not counted (no strace)" if forks is None else str(forks)),
+                            "no process; ≤ 1 ms", (forks == 0 or forks is None) and seg.median <= 0.001))
+    return rows
 
 
 HISTORY = 20  # letme_shell.history.LIMIT: a full history

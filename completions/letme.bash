@@ -24,7 +24,7 @@ __letme_aliases=0; \shopt -q expand_aliases && __letme_aliases=1; \shopt -u expa
 : "${__letme_state_dir:=${XDG_STATE_HOME:-$HOME/.local/state}/letme}"
 
 __letme_commands=(init list ls obtain ob use leave back status shell exec credential-process refresh remove rm reset hook
-    config config-file demo doctor console version)
+    config config-file demo doctor console version allow deny)
 
 # __letme_fuzzy WORD CANDIDATE... : COMPREPLY = the candidates matching WORD, best first.
 __letme_fuzzy() {
@@ -241,6 +241,9 @@ __letme_flags() {
     case $1 in
         use) __letme_flag_list="$common --mode --region --mfa-code --role-session-name --force --yes --shell" ;;
         leave) __letme_flag_list="$common --shell" ;;
+        allow) __letme_flag_list="$common --shell" ;;
+        deny) __letme_flag_list="$common --shell" ;;
+        dir) __letme_flag_list="$common --shell" ;;
         back) __letme_flag_list="$common --mfa-code --yes --shell" ;;
         status) __letme_flag_list="$common --verify --json" ;;
         shell) __letme_flag_list="$common --mode --region --mfa-code --role-session-name --force" ;;

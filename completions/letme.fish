@@ -217,7 +217,7 @@ function __letme_after_dashdash
     test -n "$__letme_c_rest"; and test "$__letme_c_sub" = exec
 end
 
-set -l __letme_commands init list ls obtain ob use leave back status shell exec credential-process refresh remove rm reset hook config config-file demo doctor console version
+set -l __letme_commands init list ls obtain ob use leave back status shell exec credential-process refresh remove rm reset hook config config-file demo doctor console version allow deny
 complete -c letme -f
 complete -c letme -n '__letme_parse; test -z "$__letme_c_sub"' -k -a "(__letme_fuzzy (commandline -ct) $__letme_commands)"
 complete -c letme -n __letme_wants_account -k -a '(__letme_complete_accounts)'
@@ -239,7 +239,8 @@ complete -c letme -n '__letme_subcommand_is use back' -l yes -d 'switch into a p
 complete -c letme -n '__letme_subcommand_is remove rm' -l force -d 'remove a profile letme did not write'
 complete -c letme -n '__letme_subcommand_is reset' -l all -d 'every context'
 complete -c letme -n '__letme_subcommand_is reset' -l yes -d 'remove without asking'
-complete -c letme -n '__letme_subcommand_is use leave back exec refresh' -l shell -x -a 'bash zsh fish powershell'
+complete -c letme -n '__letme_subcommand_is use leave back exec refresh allow deny dir' -l shell -x -a 'bash zsh fish powershell'
+complete -c letme -n '__letme_subcommand_is allow deny' -k -a '(__fish_complete_directories (commandline -ct))'
 complete -c letme -n '__letme_subcommand_is refresh' -l background -d 'renew silently (the hook)'
 complete -c letme -n '__letme_subcommand_is refresh' -l apply -d 'print cached credentials as code'
 complete -c letme -n '__letme_subcommand_is refresh' -l no-prompt -d 'never ask for an MFA code'

@@ -47,7 +47,7 @@ Register-ArgumentCompleter -Native -CommandName letme -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = @('init', 'list', 'ls', 'obtain', 'ob', 'use', 'leave', 'back', 'status', 'shell', 'exec',
         'credential-process', 'refresh', 'remove', 'rm', 'reset', 'hook', 'config', 'config-file', 'demo', 'doctor', 'console',
-        'version')
+        'version', 'allow', 'deny')
     $words = @($commandAst.CommandElements | Select-Object -Skip 1 | ForEach-Object { "$_" })
     if ($wordToComplete) { $words = @($words | Select-Object -SkipLast 1) }
     $positional = @($words | Where-Object { -not $_.StartsWith('-') })

@@ -33,6 +33,9 @@ LETME_VARS = (
     # env mode: the access key id letme exported (an id, not a secret), so the prompt can tell when another
     # tool's keys replaced it, by comparing two strings
     "LETME_ACCESS_KEY_ID",
+    # the `.letme` file the account came from (see directory.py); any other switch unsets it, so the prompt's
+    # `.letme` mark and `letme status` say where the account came from only while that is true
+    "LETME_DIR",
 )
 MANAGED = CREDENTIAL_VARS + REGION_VARS + LETME_VARS
 # Kept across `leave` and set only together, so `letme back` (and `letme use -`) can return to the account
@@ -41,6 +44,15 @@ MANAGED = CREDENTIAL_VARS + REGION_VARS + LETME_VARS
 PREVIOUS = "LETME_PREVIOUS"
 PREVIOUS_MODE = "LETME_PREVIOUS_MODE"
 PREVIOUS_REGION = "LETME_PREVIOUS_REGION"
+# The shell's state before it entered a `.letme` tree, put back when it leaves every such tree (see
+# commands/dir.py): the account as LETME_ACCOUNT held it, or DIR_NONE for none, with its mode and region.
+# Set on entering, kept across nested trees and across a manual `use` inside (which wins until leaving), so
+# like LETME_PREVIOUS* they are not in MANAGED.
+DIR = "LETME_DIR"
+DIR_BEFORE = "LETME_DIR_BEFORE"
+DIR_BEFORE_MODE = "LETME_DIR_BEFORE_MODE"
+DIR_BEFORE_REGION = "LETME_DIR_BEFORE_REGION"
+DIR_NONE = "-"  # not empty: PowerShell removes a variable assigned ''
 MODES = ("process", "profile", "env")  # config.USE_MODES, without importing config here
 
 

@@ -12,12 +12,14 @@
 #
 # Settings (shell variables, read at every prompt):
 #   LETME_PROMPT=0                  no prompt segment
-#   LETME_PROMPT_FORMAT             default '[aws:{account} {ttl}{depth}]'
+#   LETME_PROMPT_FORMAT             default '[aws:{account} {ttl}{depth}{dir}]'
 #   LETME_PROMPT_COLOR              SGR colour of the segment, default 36 (cyan); empty: no colour
 #   LETME_PROMPT_WARN_COLOR         colour in the last minutes, once expired and when stale, default 33 (yellow)
 #   LETME_PROMPT_WARN_SECONDS       how many last seconds count as "last minutes" (shown as `4m!`), default 300
 #   LETME_PROMPT_PROD_COLOR         colour for production accounts (LETME_PROD=1) in every state, default 31 (red)
 #   LETME_AUTO_REFRESH=0            never renew in the background
+#   LETME_DIRS=0                    never look for .letme files (per-directory accounts)
+#   LETME_PROMPT_DIR_MARK           what {dir} shows while the account comes from a .letme, default '.letme'
 # NO_COLOR (https://no-color.org) turns the colours off. A value of the wrong shape
 # counts as unset: every value read from the environment is checked before bash
 # does arithmetic with it (which would evaluate `a[$(cmd)]`) or shows it.
@@ -59,7 +61,7 @@ letme() {
         esac
     done
     case $__letme_sub in
-        use | leave | back | refresh)
+        use | leave | back | refresh | dir | allow | deny)
             # --help and --version print text and --shell asks for code to read: none is evaluated.
             for __letme_arg in "$@"; do
                 case $__letme_arg in
@@ -105,25 +107,33 @@ __letme_eval() {
 }
 
 # ---- values from the environment --------------------------------------------------
-# Checked with [[ =~ ]] (a builtin) before any use. __letme_uint: digits bash
-# reads as a decimal number: no leading zero (08 would be octal), at most 15
+# Checked with [[ == ]] patterns (a builtin) before any use, as the zsh hook does:
+# `=~` compiles its regex at every call (glibc made ~0.5 ms of each {0,127}), and a
+# prompt checks a dozen values. The character sets are spelled out: with
+# globasciiranges off, a range such as [A-Z] may match other letters in some locales.
+# __letme_uint: digits bash reads as a decimal number: no leading zero (08 would be octal), at most 15
 # digits, as in every hook (fish's math is exact to 2^53). An account or context
 # name has the shape letme gives them (so it is also a safe file name); a colour
 # is SGR parameters: digits and `;` (36, 1;31).
+__letme_alnum=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 __letme_uint() {
-    [[ $1 =~ ^(0|[1-9][0-9]{0,14})$ ]]
+    [[ $1 == 0 || ($1 == [123456789]* && $1 != *[!0123456789]* && ${#1} -le 15) ]]
 }
 # An account as LETME_ACCOUNT names it: NAME, or NAME@CONTEXT for a context other than general.
 __letme_name() {
-    [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(@[A-Za-z0-9][A-Za-z0-9_-]{0,63})?$ ]]
+    local account=${1%%@*}
+    if [[ $1 == *@* ]]; then
+        __letme_context_name "${1#*@}" || return 1
+    fi
+    [[ $account == [$__letme_alnum]* && $account != *[!${__letme_alnum}._-]* && ${#account} -le 128 ]]
 }
 __letme_context_name() {
-    [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$ ]]
+    [[ $1 == [$__letme_alnum]* && $1 != *[!${__letme_alnum}_-]* && ${#1} -le 64 ]]
 }
 # __letme_color VALUE DEFAULT: sets `color` to VALUE if it is empty (no colour)
 # or SGR parameters, else to DEFAULT.
 __letme_color() {
-    if [[ -z $1 || $1 =~ ^[0-9\;]{1,64}$ ]]; then
+    if [[ -z $1 || ($1 != *[!0123456789\;]* && ${#1} -le 64) ]]; then
         color=$1
     else
         color=$2
@@ -144,7 +154,7 @@ __letme_color() {
 # select instead: `[aws:example1 ≠ default]`, `[aws:example1 ≠ keys]`.
 __letme_ps1=''
 __letme_segment() {
-    local now=$1 account=${LETME_ACCOUNT-} expires=${LETME_EXPIRES-} left ttl depth='' color warn stale=''
+    local now=$1 account=${LETME_ACCOUNT-} expires=${LETME_EXPIRES-} left ttl depth='' color warn stale='' mark=''
     __letme_ps1=''
     if [[ -z $account || ${LETME_PROMPT-1} == 0 ]]; then
         return 0
@@ -180,16 +190,23 @@ __letme_segment() {
     if [[ ${LETME_PROD-} == 1 ]]; then
         __letme_color "${LETME_PROMPT_PROD_COLOR-31}" 31
     fi
-    if [[ ${LETME_SHELL_DEPTH-} =~ ^[1-9][0-9]{0,3}$ ]]; then
+    if __letme_uint "${LETME_SHELL_DEPTH-}" && [[ $LETME_SHELL_DEPTH != 0 && ${#LETME_SHELL_DEPTH} -le 4 ]]; then
         depth=" shell:$LETME_SHELL_DEPTH"
     fi
-    local seg=${LETME_PROMPT_FORMAT-'[aws:{account} {ttl}{depth}]'}
+    # {dir}: the account came from a .letme file (LETME_DIR names it; a manual switch unsets it).
+    if [[ -n ${LETME_DIR-} ]]; then
+        mark=${LETME_PROMPT_DIR_MARK-.letme}
+        mark=${mark//[[:cntrl:]]/}
+        mark=${mark:+ $mark}
+    fi
+    local seg=${LETME_PROMPT_FORMAT-'[aws:{account} {ttl}{depth}{dir}]'}
     # The format is text: control characters (terminal escapes, line breaks) are dropped.
     seg=${seg//[[:cntrl:]]/}
     # Quoted replacements: bash 5.2's patsub_replacement would treat & specially.
     seg=${seg//'{account}'/"$account"}
     seg=${seg//'{ttl}'/"$ttl"}
     seg=${seg//'{depth}'/"$depth"}
+    seg=${seg//'{dir}'/"$mark"}
     if [[ -n $color && -z ${NO_COLOR-} ]]; then
         seg=$'\001\e['"${color}m"$'\002'"$seg"$'\001\e[0m\002'
     fi
@@ -225,7 +242,7 @@ __letme_stale() {
             ;;
     esac
     [[ -n $other ]] || return 0
-    [[ $other =~ ^[A-Za-z0-9._@+-]{1,64}$ ]] || other='?'
+    [[ $other != *[!${__letme_alnum}._@+-]* && ${#other} -le 64 ]] || other='?'
     # ≠ where the terminal's encoding is UTF-8, else two ASCII characters.
     case ${LC_ALL:-${LC_CTYPE:-${LANG-}}} in
         *[Uu][Tt][Ff]-8* | *[Uu][Tt][Ff]8*) sign='≠' ;;
@@ -286,6 +303,47 @@ __letme_prompt_state() {
     fi
 }
 
+# ---- per-directory accounts (.letme) --------------------------------------------
+# At a prompt where PWD is what it was at the last one: one string comparison,
+# nothing else. When it changed: the nearest .letme in PWD and its parents (up to
+# HOME when PWD lies in it, else up to /), with `[[ -f ]]` (a builtin test) at each
+# level; and only when that nearest file is another one than at the last check
+# (a tree entered, left, or a nested one) one `letme dir FILE` (none: every tree
+# left, and only while a tree's account is in use), whose output is evaluated as
+# `use`'s is. letme decides the rest (allowed? trusted? valid?): see
+# letme_shell/commands/dir.py. The path goes to letme as one argument, never
+# through eval: a directory may be named anything.
+__letme_dir_pwd=''
+__letme_dir_found=''
+__letme_dir_check() {
+    local dir=${PWD-} home=${HOME-} found=''
+    [[ ${LETME_DIRS-1} != 0 && $dir != "$__letme_dir_pwd" ]] || return 0
+    __letme_dir_pwd=$dir
+    [[ $dir == /* ]] || return 0
+    home=${home%/}
+    if [[ -z $home || $home != /* || ($dir != "$home" && $dir != "$home"/*) ]]; then
+        home=/
+    fi
+    while [[ -n $dir ]]; do
+        if [[ -f ${dir%/}/.letme ]]; then
+            found=${dir%/}/.letme
+            break
+        fi
+        if [[ $dir == "$home" || $dir == / || -z $dir ]]; then
+            break
+        fi
+        dir=${dir%/*}
+        dir=${dir:-/}
+    done
+    [[ $found != "$__letme_dir_found" ]] || return 0
+    __letme_dir_found=$found
+    if [[ -n $found ]]; then
+        __letme_eval dir -- "$found" || true
+    elif [[ -n ${LETME_DIR_BEFORE-} ]]; then
+        __letme_eval dir || true
+    fi
+}
+
 # ---- refresh before expiry ------------------------------------------------------
 # Once now >= LETME_REFRESH_AT, start `letme refresh --background` once for these
 # credentials (keyed by LETME_EXPIRES): it renews into the credential cache with
@@ -342,6 +400,7 @@ __letme_precmd() {
     local __letme_status=$? __letme_now=${EPOCHSECONDS-}
     # bash < 5 has no EPOCHSECONDS; printf's clock is a builtin too.
     __letme_uint "$__letme_now" || printf -v __letme_now '%(%s)T' -1
+    __letme_dir_check
     __letme_refresh_check "$__letme_now"
     __letme_segment "$__letme_now"
     __letme_expiry "$__letme_now"

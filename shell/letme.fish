@@ -13,9 +13,10 @@
 # or repaint, and letme starts no process to wake it.
 #
 # Settings (read at every prompt): LETME_PROMPT=0 (no segment), LETME_PROMPT_FORMAT
-# ('[aws:{account} {ttl}{depth}]'), LETME_PROMPT_COLOR (36), LETME_PROMPT_WARN_COLOR
+# ('[aws:{account} {ttl}{depth}{dir}]'), LETME_PROMPT_COLOR (36), LETME_PROMPT_WARN_COLOR
 # (33), LETME_PROMPT_WARN_SECONDS (300), LETME_PROMPT_PROD_COLOR (31),
-# LETME_AUTO_REFRESH=0 (no background renewal), NO_COLOR. A value of the wrong
+# LETME_AUTO_REFRESH=0 (no background renewal), LETME_DIRS=0 (no .letme files),
+# LETME_PROMPT_DIR_MARK ('.letme', what {dir} shows), NO_COLOR. A value of the wrong
 # shape counts as unset.
 #
 # fish has no aliases, but a user's function may have the name of a command used
@@ -50,7 +51,7 @@ function letme --description 'switch this shell between AWS accounts'
                 break
         end
     end
-    if builtin contains -- "$sub" use leave back refresh
+    if builtin contains -- "$sub" use leave back refresh dir allow deny
         # --help and --version print text and --shell asks for code to read: none is sourced.
         if not string match -q -r -- '^(-h|--help|-v|--version|--shell(=.*)?)$' $argv
             __letme_eval $argv
@@ -171,13 +172,21 @@ function __letme_segment
     if string match -q -r -- '^[1-9][0-9]{0,3}\z' "$LETME_SHELL_DEPTH"
         set depth " shell:$LETME_SHELL_DEPTH"
     end
-    set -l seg '[aws:{account} {ttl}{depth}]'
+    # {dir}: the account came from a .letme file (LETME_DIR names it; a manual switch unsets it).
+    set -l mark ''
+    if test -n "$LETME_DIR"
+        set mark .letme
+        set -q LETME_PROMPT_DIR_MARK; and set mark (string replace -r -a -- '[[:cntrl:]]' '' "$LETME_PROMPT_DIR_MARK")
+        test -n "$mark"; and set mark " $mark"
+    end
+    set -l seg '[aws:{account} {ttl}{depth}{dir}]'
     set -q LETME_PROMPT_FORMAT; and set seg "$LETME_PROMPT_FORMAT"
     # The format is text: control characters (terminal escapes, line breaks) are dropped.
     set seg (string replace -r -a -- '[[:cntrl:]]' '' "$seg")
     set seg (string replace -a -- '{account}' $account "$seg")
     set seg (string replace -a -- '{ttl}' $ttl "$seg")
     set seg (string replace -a -- '{depth}' "$depth" "$seg")
+    set seg (string replace -a -- '{dir}' "$mark" "$seg")
     if test -n "$color"; and not set -q NO_COLOR
         builtin printf '\e[%sm%s\e[0m ' "$color" "$seg"
     else
@@ -273,6 +282,7 @@ __letme_prompt_wrapped; or __letme_wrap_prompt
 # while an account is in use and something needs it), and check for renewal.
 function __letme_on_prompt --on-event fish_prompt
     __letme_prompt_wrapped; or __letme_wrap_prompt
+    __letme_dir_check
     set -g __letme_now ''
     set -g __letme_now_fresh 0
     if test -n "$LETME_ACCOUNT"; and __letme_uint "$LETME_EXPIRES"
@@ -284,6 +294,59 @@ function __letme_on_prompt --on-event fish_prompt
         end
     end
     __letme_refresh_check
+end
+
+# ---- per-directory accounts (.letme) --------------------------------------------
+# fish tells when PWD changes (--on-variable PWD): that only marks the directory to
+# check, and the check runs before the next prompt, so a function that changes
+# directory a hundred times costs one walk. At a prompt with no change: one `test`.
+# The walk: the nearest .letme in PWD and its parents (up to HOME when PWD lies in
+# it, else up to /) with `test -f` (a builtin; `string` too, which a command
+# substitution runs in this process); and only when that nearest file is another
+# one than at the last check, one `letme dir FILE` (none: every tree left, only
+# while a tree's account is in use), sourced as `use`'s output is. The path is one
+# argument, never evaluated.
+set -g __letme_dir_dirty 1
+set -q __letme_dir_found; or set -g __letme_dir_found ''
+function __letme_dir_changed --on-variable PWD
+    set -g __letme_dir_dirty 1
+end
+
+function __letme_dir_check
+    test "$__letme_dir_dirty" = 1; or return 0
+    set -g __letme_dir_dirty 0
+    test "$LETME_DIRS" = 0; and return 0
+    set -l dir "$PWD"
+    string match -q -- '/*' "$dir"; or return 0
+    set -l home (string replace -r -- '/+\z' '' "$HOME")
+    set -l prefix (string sub -l (string length -- "$home/") -- "$dir" | string collect)
+    if test -z "$home"; or not string match -q -- '/*' "$home"; or begin
+            test "$dir" != "$home"; and test "$prefix" != "$home/"
+        end
+        set home /
+    end
+    set -l found ''
+    while test -n "$dir"
+        # `string collect`: one value even when a directory name holds a line break (a final one is lost).
+        set -l base (string replace -r -- '/\z' '' "$dir" | string collect)
+        if test -f "$base/.letme"
+            set found "$base/.letme"
+            break
+        end
+        if test "$dir" = "$home"; or test "$dir" = /
+            break
+        end
+        set dir (string replace -r -- '/[^/]*\z' '' "$dir" | string collect)
+        test -n "$dir"; or set dir /
+    end
+    test "$found" != "$__letme_dir_found"; or return 0
+    set -g __letme_dir_found "$found"
+    if test -n "$found"
+        __letme_eval dir -- "$found"
+    else if test -n "$LETME_DIR_BEFORE"
+        __letme_eval dir
+    end
+    return 0
 end
 
 # ---- refresh before expiry ------------------------------------------------------

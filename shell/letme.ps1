@@ -6,8 +6,9 @@
 # The clock is [DateTimeOffset]::UtcNow (no process at a prompt); a letme process
 # starts only once per credential lifetime, inside the refresh window.
 # Settings: $env:LETME_PROMPT = '0' (no segment), LETME_PROMPT_FORMAT
-# ('[aws:{account} {ttl}{depth}]'), LETME_AUTO_REFRESH = '0' (no background
-# renewal). The segment has no colours here. As in the other hooks, every value
+# ('[aws:{account} {ttl}{depth}{dir}]'), LETME_PROMPT_DIR_MARK ('.letme', what {dir}
+# shows), LETME_AUTO_REFRESH = '0' (no background renewal), LETME_DIRS = '0' (no
+# .letme files). The segment has no colours here. As in the other hooks, every value
 # read from the environment is checked before it is used: a number must be
 # digits (no [long] cast of anything else, which would throw at every prompt), an
 # account or context name must have letme's shape before it makes a file path.
@@ -36,7 +37,7 @@ function global:letme {
         break
     }
     $passThrough = @($args | Where-Object { "$_" -match '^(-h|--help|-v|--version|--shell(=.*)?)$' }).Count -gt 0
-    if ($sub -in @('use', 'leave', 'back', 'refresh') -and -not $passThrough) {
+    if ($sub -in @('use', 'leave', 'back', 'refresh', 'dir', 'allow', 'deny') -and -not $passThrough) {
         $env:LETME_HOOK_SHELL = 'powershell'
         try {
             $code = & $script:__letme_exe @args | Out-String
@@ -99,10 +100,16 @@ function global:__letme_segment {
     if ($stale) { $ttl = $stale }
     $depth = ''
     if ("$env:LETME_SHELL_DEPTH" -cmatch '^[1-9][0-9]{0,3}\z') { $depth = " shell:$env:LETME_SHELL_DEPTH" }
-    $format = if ($env:LETME_PROMPT_FORMAT) { $env:LETME_PROMPT_FORMAT } else { '[aws:{account} {ttl}{depth}]' }
+    # {dir}: the account came from a .letme file (LETME_DIR names it; a manual switch unsets it).
+    $mark = ''
+    if ($env:LETME_DIR) {
+        $mark = if ($null -ne $env:LETME_PROMPT_DIR_MARK) { "$env:LETME_PROMPT_DIR_MARK" -replace '\p{Cc}', '' } else { '.letme' }
+        if ($mark) { $mark = " $mark" }
+    }
+    $format = if ($env:LETME_PROMPT_FORMAT) { $env:LETME_PROMPT_FORMAT } else { '[aws:{account} {ttl}{depth}{dir}]' }
     # The format is text: control characters (terminal escapes, line breaks) are dropped.
     $format = $format -replace '\p{Cc}', ''
-    return $format.Replace('{account}', $account).Replace('{ttl}', $ttl).Replace('{depth}', $depth) + ' '
+    return $format.Replace('{account}', $account).Replace('{ttl}', $ttl).Replace('{depth}', $depth).Replace('{dir}', $mark) + ' '
 }
 
 # __letme_stale ACCOUNT: a not-equal sign and WHAT when the AWS variables no longer
@@ -146,9 +153,52 @@ if (-not (Test-Path Function:\__letme_user_prompt)) {
         function global:__letme_user_prompt { 'PS> ' }
     }
     function global:prompt {
+        __letme_dir_check
         __letme_refresh_check
         (__letme_segment) + (__letme_user_prompt)
     }
+}
+
+# ---- per-directory accounts (.letme) --------------------------------------------
+# As in the other hooks: at a prompt where the location is what it was at the last
+# one, one string comparison. When it changed (and is a directory: the FileSystem
+# provider), the nearest .letme in it and its parents (up to $HOME when it lies in
+# it, else up to the root) with Test-Path -PathType Leaf (a cmdlet, no process);
+# and only when that nearest file is another one than at the last check, one
+# `letme dir FILE` (none: every tree left, only while a tree's account is in use),
+# run by the letme function above as `use` is. The path is one argument (an
+# absolute path: it never starts with '-'), never part of code that is evaluated.
+$script:__letme_dir_pwd = $null
+$script:__letme_dir_found = ''
+function global:__letme_dir_check {
+    if ($env:LETME_DIRS -eq '0') { return }
+    $location = $ExecutionContext.SessionState.Path.CurrentLocation
+    if ($location.Provider.Name -ne 'FileSystem') { return }
+    $dir = $location.ProviderPath
+    if ($dir -ceq $script:__letme_dir_pwd) { return }
+    $script:__letme_dir_pwd = $dir
+    $separator = [System.IO.Path]::DirectorySeparatorChar
+    $homeDir = "$HOME".TrimEnd('\', '/')
+    $stop = $null
+    if ($homeDir -and ($dir -ceq $homeDir -or $dir.StartsWith($homeDir + $separator, [StringComparison]::Ordinal))) {
+        $stop = $homeDir
+    }
+    $found = ''
+    while ($dir) {
+        $candidate = Join-Path $dir '.letme'
+        if (Test-Path -LiteralPath $candidate -PathType Leaf) { $found = $candidate; break }
+        if ($stop -and $dir -ceq $stop) { break }
+        $parent = [System.IO.Path]::GetDirectoryName($dir)
+        if (-not $parent -or $parent -ceq $dir) { break }
+        $dir = $parent
+    }
+    if ($found -ceq $script:__letme_dir_found) { return }
+    $script:__letme_dir_found = $found
+    # The user's prompt may show the last command's exit code: letme's is not it.
+    $lastExit = $global:LASTEXITCODE
+    if ($found) { letme dir $found }
+    elseif ($env:LETME_DIR_BEFORE) { letme dir }
+    $global:LASTEXITCODE = $lastExit
 }
 
 # ---- refresh before expiry ------------------------------------------------------

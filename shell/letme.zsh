@@ -12,9 +12,10 @@
 # inside the refresh window (see __letme_refresh_check).
 #
 # Settings (read at every prompt): LETME_PROMPT=0 (no segment), LETME_PROMPT_FORMAT
-# ('[aws:{account} {ttl}{depth}]'), LETME_PROMPT_COLOR (36), LETME_PROMPT_WARN_COLOR
+# ('[aws:{account} {ttl}{depth}{dir}]'), LETME_PROMPT_COLOR (36), LETME_PROMPT_WARN_COLOR
 # (33), LETME_PROMPT_WARN_SECONDS (300), LETME_PROMPT_PROD_COLOR (31),
-# LETME_AUTO_REFRESH=0 (no background renewal), NO_COLOR. A value of the wrong
+# LETME_AUTO_REFRESH=0 (no background renewal), LETME_DIRS=0 (no .letme files),
+# LETME_PROMPT_DIR_MARK ('.letme', what {dir} shows), NO_COLOR. A value of the wrong
 # shape counts as unset.
 #
 # The user's shell stays as it was, whatever its options and aliases:
@@ -68,7 +69,7 @@ function letme {
         esac
     done
     case $__letme_sub in
-        use | leave | back | refresh)
+        use | leave | back | refresh | dir | allow | deny)
             # --help and --version print text and --shell asks for code to read: none is evaluated.
             for __letme_arg in "$@"; do
                 case $__letme_arg in
@@ -156,7 +157,7 @@ __letme_color() {
 __letme_segment() {
     \builtin emulate -L zsh
     \builtin local now=$1 bang=$2 account=${LETME_ACCOUNT-} expires=${LETME_EXPIRES-} left ttl depth color warn seg
-    \builtin local stale=''
+    \builtin local stale='' mark=''
     __letme_ps1=''
     if [[ -z $account || ${LETME_PROMPT-1} == 0 ]]; then
         \builtin return 0
@@ -198,12 +199,19 @@ __letme_segment() {
     else
         depth=''
     fi
-    seg=${LETME_PROMPT_FORMAT-'[aws:{account} {ttl}{depth}]'}
+    # {dir}: the account came from a .letme file (LETME_DIR names it; a manual switch unsets it).
+    if [[ -n ${LETME_DIR-} ]]; then
+        mark=${LETME_PROMPT_DIR_MARK-.letme}
+        mark=${mark//[[:cntrl:]]/}
+        mark=${mark:+ $mark}
+    fi
+    seg=${LETME_PROMPT_FORMAT-'[aws:{account} {ttl}{depth}{dir}]'}
     # The format is text: control characters (terminal escapes, line breaks) are dropped.
     seg=${seg//[[:cntrl:]]/}
     seg=${seg//'{account}'/$account}
     seg=${seg//'{ttl}'/$ttl}
     seg=${seg//'{depth}'/$depth}
+    seg=${seg//'{dir}'/$mark}
     seg=${seg//\%/%%}
     if ((bang)); then
         seg=${seg//\!/!!}
@@ -364,6 +372,44 @@ __letme_preexec() {
     \builtin return 0
 }
 
+# ---- per-directory accounts (.letme) --------------------------------------------
+# As in the bash hook: at a prompt where PWD is what it was at the last one, one
+# string comparison. When it changed, the nearest .letme in PWD and its parents (up
+# to HOME when PWD lies in it, else up to /) with `[[ -f ]]`; and only when that
+# nearest file is another one than at the last check, one `letme dir FILE` (none:
+# every tree left, only while a tree's account is in use), evaluated as `use`'s
+# output is. The path is one argument, never evaluated.
+\builtin typeset -g __letme_dir_pwd='' __letme_dir_found=''
+__letme_dir_check() {
+    \builtin emulate -L zsh
+    \builtin local dir=${PWD-} home=${HOME-} found=''
+    [[ ${LETME_DIRS-1} != 0 && $dir != "$__letme_dir_pwd" ]] || \builtin return 0
+    __letme_dir_pwd=$dir
+    [[ $dir == /* ]] || \builtin return 0
+    home=${home%/}
+    if [[ -z $home || $home != /* || ($dir != "$home" && $dir != "$home"/*) ]]; then
+        home=/
+    fi
+    while [[ -n $dir ]]; do
+        if [[ -f ${dir%/}/.letme ]]; then
+            found=${dir%/}/.letme
+            \builtin break
+        fi
+        if [[ $dir == "$home" || $dir == / || -z $dir ]]; then
+            \builtin break
+        fi
+        dir=${dir:h}  # the parent (`/` stays `/`); :h is several times faster than ${dir%/*}
+    done
+    [[ $found != "$__letme_dir_found" ]] || \builtin return 0
+    __letme_dir_found=$found
+    if [[ -n $found ]]; then
+        __letme_eval dir -- "$found"
+    elif [[ -n ${LETME_DIR_BEFORE-} ]]; then
+        __letme_eval dir
+    fi
+    \builtin return 0
+}
+
 # ---- refresh before expiry ------------------------------------------------------
 # As in the bash hook: once now >= LETME_REFRESH_AT, `letme refresh --background`
 # starts once for these credentials (keyed by LETME_EXPIRES), disowned (&!) so no
@@ -420,6 +466,7 @@ __letme_precmd() {
     \builtin emulate -L zsh
     \builtin local now=${EPOCHSECONDS-}
     __letme_uint $now || now=${(%):-%D{%s}}
+    __letme_dir_check
     __letme_refresh_check $now
     __letme_segment $now $__letme_bang
     __letme_show $__letme_subst

@@ -117,6 +117,25 @@ def _refresh(context: str, account: str, mode: str | None, env: Mapping[str, str
     return state
 
 
+def _directory(env: Mapping[str, str]) -> dict[str, Any] | None:
+    """The `.letme` this shell's account came from (LETME_DIR) and whether it is still the file allowed;
+    or, after a manual switch inside a tree (LETME_DIR_BEFORE without LETME_DIR), that leaving it returns."""
+    from letme_shell import directory, envchange
+
+    file, before = env.get(envchange.DIR), env.get(envchange.DIR_BEFORE)
+    if not file and not before:
+        return None
+    result: dict[str, Any] = {"file": validate.printable(file, 300) if file else None, "state": None,
+                              "before": None if before == envchange.DIR_NONE else validate.printable(before)}
+    if file:
+        try:
+            result["state"] = directory.state(directory.load(file))
+        except LetmeError as exc:
+            result["state"] = "unreadable"
+            result["problem"] = exc.message
+    return result
+
+
 def inspect(args: argparse.Namespace, env: Mapping[str, str], now: float) -> dict[str, Any]:
     """What this shell uses, as data (the JSON of --json)."""
     raw = env.get("LETME_ACCOUNT")
@@ -125,6 +144,7 @@ def inspect(args: argparse.Namespace, env: Mapping[str, str], now: float) -> dic
         "expires": None, "expiration": None, "seconds_left": None, "production": False,
         "shell_depth": int(depth) if (depth := env.get("LETME_SHELL_DEPTH", "")).isdigit() else 0,
         "catalog_id": None, "refresh": None, "environment": {"matches": True, "problems": []}, "verify": None,
+        "directory": _directory(env),
     }
     if not raw:
         return report
@@ -220,12 +240,24 @@ def _ago(seconds: float) -> str:
     return "just now" if seconds < 60 else f"{ttl_text(int(seconds))} ago"
 
 
+def _directory_text(where: dict[str, Any]) -> str:
+    back = f"leaving its tree returns to {where['before'] or 'no account'}"
+    if where["file"] is None:
+        return f"switched by hand inside a .letme tree; {back}"
+    states = {"allowed": "allowed", "changed": "changed since 'letme allow'; entering again asks",
+              "new": "no longer allowed ('letme deny')"}
+    return f"from {where['file']} ({states.get(where['state'], where.get('problem', '?'))}); {back}"
+
+
 def render(report: dict[str, Any], now: float) -> str:
     """The report as aligned lines for a person (stdout: it is the result)."""
     from letme_shell.commands.use import ttl_text
 
     if report["account"] is None:
-        return "account      none in this shell ('letme use ACCOUNT' switches it)\n"
+        text = "account      none in this shell ('letme use ACCOUNT' switches it)\n"
+        if report["directory"] is not None:
+            text += f"{'directory':<12} {_directory_text(report['directory'])}\n"
+        return text
     rows: list[tuple[str, str]] = []
     notes = [f"context {report['context']}"] if report["context"] else []
     if report["production"]:
@@ -271,6 +303,8 @@ def render(report: dict[str, Any], now: float) -> str:
             elif checked["matches"] is False:
                 where += f", not {report['account']}'s {checked['catalog_id']}"
             rows.append(("identity", f"{checked['arn']} ({where})"))
+    if report["directory"] is not None:
+        rows.append(("directory", _directory_text(report["directory"])))
     if report["shell_depth"]:
         rows.append(("shell", f"inside 'letme shell', depth {report['shell_depth']}"))
     return "".join(f"{label:<12} {text}\n" for label, text in rows)

@@ -258,6 +258,10 @@ def _cases(canary: Path) -> dict[str, dict[str, str]]:
                                 "AWS_DEFAULT_PROFILE": f"\x1b]0;{run}\a"},
         "letme-access-key-id": {**valid, "LETME_MODE": "env", "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
                                 "LETME_ACCESS_KEY_ID": f"{arith}"},
+        # per-directory accounts: LETME_DIR is only tested for being set, the mark is text, LETME_DIRS a string
+        "dir": {**valid, "LETME_DIR": f"/x/{run}`touch {canary}`/.letme", "LETME_DIRS": arith},
+        "dir-mark": {**valid, "LETME_DIR": "/x/.letme",
+                     "LETME_PROMPT_DIR_MARK": f"<{run}`touch {canary}`${{LETME_ACCOUNT}}%F{{red}}\a\x1b[31m>"},
         # the line before a command on expired credentials (bash: PS0 arithmetic on a checked number)
         "expired": {**valid, "LETME_EXPIRES": str(now - 5), "LETME_ACCOUNT": f"x{run}"},
     }
@@ -282,6 +286,9 @@ EXPECTED_SEGMENT = {
     "aws-default-profile": r"\[aws:example1 ≠ \?\]",
     "letme-access-key-id": r"\[aws:example1 ≠ keys\]",
     "expired": r"\[aws:\? expired\]",
+    "dir": r"\[aws:example1 (9|10)m \.letme\]",
+    # control characters dropped, the rest shown as it is (% and ! too, in zsh)
+    "dir-mark": r"\[aws:example1 (9|10)m <\$\(touch [^)]*\)`touch [^`]*`\$\{LETME_ACCOUNT\}%F\{red\}\[31m>\]",
 }
 
 

@@ -14,7 +14,10 @@ exit after are not counted.
 Three windows of PROMPTS prompts each, counted exactly: no account; an account in
 env mode; an account in process mode (the default). With an account the prompt
 also checks whether to renew in the background (LETME_REFRESH_AT is set, still in
-the future). A control window runs /bin/true and must count exactly one process,
+the future). Two more windows for per-directory accounts (.letme): `cd` into an allowed tree 12
+directories deep starts exactly one process (letme, which switches), and prompts and
+cd's inside it (each a walk up the 12 parents with builtin tests) start none.
+A control window runs /bin/true and must count exactly one process,
 so a blind strace cannot pass. Without strace the test skips, and fails under CI
 (tests/tracing.py).
 """
@@ -43,6 +46,12 @@ ALLOWED = {
     "fish": {"no account": 0, "env mode": 1, "process mode": 1},
 }
 PER_COMMAND = {"bash": 0, "zsh": 0, "fish": 1}
+DEPTH = 12
+
+
+def tree_cds(tree: Path, deep: Path) -> list[str]:
+    """cd's inside the .letme tree, from its root to DEPTH deep: each changes PWD, so the hook walks up."""
+    return [f"cd {target}" for target in (deep.parent, tree, deep, tree / "d1", deep)] * 2
 
 
 def count_windows(name: str, sandbox, tmp_path: Path) -> dict[str, dict[str, int]]:
@@ -55,8 +64,10 @@ def count_windows(name: str, sandbox, tmp_path: Path) -> dict[str, dict[str, int
                "-e", "trace=" + ",".join("?" + c for c in (*tracing.PROCESS_CALLS, "execve", MARKER_CALL[name])))
     sh = Shell(name, sandbox.env, tmp_path / "work", wrapper=wrapper)
     try:
-        def window(label: str, account: str | None, command: str = "") -> None:
-            begin, end = tmp_path / f"{label.replace(' ', '-')}-begin", tmp_path / f"{label.replace(' ', '-')}-end"
+        def window(label: str, account: str | None, command: str = "", where: Path = tmp_path,
+                   commands: tuple[str, ...] = ()) -> None:
+            slug = label.replace(" ", "-").replace(".", "")
+            begin, end = where / f"{slug}-begin", where / f"{slug}-end"
             begin.mkdir()
             end.mkdir()
             marks[label] = (str(begin), str(end))
@@ -68,6 +79,9 @@ def count_windows(name: str, sandbox, tmp_path: Path) -> dict[str, dict[str, int
                 sh.child.sendline(f"cd {end}")
                 sh.sync()
                 return
+            for line in commands:
+                sh.child.expect(PROMPT)
+                sh.child.sendline(line)
             for _ in range(PROMPTS):
                 segment = sh.segment()  # an empty line: one more prompt, with the segment read back
                 assert (segment is None) if account is None else (segment is not None and account in segment)
@@ -83,6 +97,17 @@ def count_windows(name: str, sandbox, tmp_path: Path) -> dict[str, dict[str, int
         window("env mode", "example1")
         assert sh.status("letme use example1 --mode process", timeout=60) == 0
         window("process mode", "example1")
+        # Per-directory accounts (.letme): entering an allowed tree 12 directories deep is one letme process;
+        # prompts and cd's inside it (every cd walks the 12 parents again) start none.
+        tree = sandbox.home / "project"
+        deep = tree.joinpath(*(f"d{i}" for i in range(1, DEPTH + 1)))
+        deep.mkdir(parents=True)
+        (tree / ".letme").write_text('account = "example1"\nmode = "env"\n')
+        sandbox.ok("allow", str(tree))
+        window("entering a .letme tree", "example1", command=f"cd {deep}", where=deep)
+        assert sh.getenv("LETME_DIR") == str(tree / ".letme") and sh.getenv("LETME_MODE") == "env"
+        # ".letme]": the segment says where the account came from, at every prompt of the window.
+        window("in a .letme tree", ".letme]", where=deep, commands=tuple(tree_cds(tree, deep)))
         sh.child.sendline("exit")
         sh.child.expect(pexpect.EOF, timeout=30)
         sh.child.wait()  # strace flushes its log when the shell has exited and it ends itself
@@ -109,6 +134,14 @@ def test_prompts_start_only_the_processes_the_readme_allows(name: str, catalogue
         expected = allowed * prompts + (PER_COMMAND[name] if allowed else 0)  # the `cd` to the end marker
         assert counts[label]["processes"] == expected, (label, counts)
         assert counts[label]["execve"] == expected, (label, counts)
+    # The .letme windows (an account in use, so fish's `date` per prompt and per command line):
+    # entering the tree starts exactly one letme (beside fish's clock); inside it nothing does.
+    per_prompt = ALLOWED[name]["process mode"]
+    assert counts["entering a .letme tree"]["processes"] == 1 + 2 * per_prompt + 2 * PER_COMMAND[name], counts
+    assert counts["entering a .letme tree"]["execve"] == 1 + 2 * per_prompt + 2 * PER_COMMAND[name], counts
+    cds = len(tree_cds(Path("/"), Path("/")))
+    inside = per_prompt * (PROMPTS + 1 + cds) + PER_COMMAND[name] * (cds + 1)
+    assert counts["in a .letme tree"] == {"processes": inside, "execve": inside}, counts
     # The control window: two prompts (after each command) and /bin/true, which must be seen.
     control = 1 + 2 * ALLOWED[name]["no account"]
     assert counts["control"] == {"processes": control, "execve": control}, "strace missed what the shell started"

@@ -135,7 +135,8 @@ def _flags(command: str) -> set[str]:
             if o.startswith("--") and a.help != argparse.SUPPRESS and o != "--inline-mfa"}
 
 
-@pytest.mark.parametrize("command", ["use", "leave", "back", "shell", "exec", "refresh", "list", "init"])
+@pytest.mark.parametrize("command", ["use", "leave", "back", "shell", "exec", "refresh", "list", "init",
+                                     "allow", "deny", "dir"])
 def test_completion_flags_match_the_parser(command):
     """Each completion script offers every documented flag of the command, and no flag it lacks."""
     wanted = _flags(command)
@@ -240,3 +241,34 @@ def test_powershell_segment_tells_a_stale_identity_and_the_last_minutes():
     letme = _ps_function(PS_HOOK, "letme")
     assert "$env:LETME_HOOK_PROMPT = __letme_prompt_state" in letme
     assert "Remove-Item -LiteralPath Env:LETME_HOOK_PROMPT" in letme
+
+
+def test_powershell_follows_the_directory_as_the_other_hooks_do():
+    """Per-directory accounts (.letme), read as the rest of this file is: the prompt checks the directory first;
+    at a prompt where the location did not change nothing else runs; the walk up the parents is Test-Path (a
+    cmdlet, no process) on the FileSystem provider only; letme runs only when the nearest file changed (or every
+    tree was left while one was in use), through the letme function (whose output is evaluated only when it
+    succeeded), with the path as one argument; the user's LASTEXITCODE is kept; `{dir}` shows the mark."""
+    prompt = PS_HOOK[PS_HOOK.index("function global:prompt"):]
+    assert prompt.index("__letme_dir_check") < prompt.index("__letme_refresh_check") < prompt.index("__letme_segment")
+    check = _ps_function(PS_HOOK, "__letme_dir_check")
+    unchanged = check.index("if ($dir -ceq $script:__letme_dir_pwd) { return }")
+    assert "Test-Path" not in check[:unchanged] and "letme" not in check[:unchanged].replace("__letme_dir_pwd", "")
+    assert "$location.Provider.Name -ne 'FileSystem') { return }" in check[:unchanged]
+    assert "if ($env:LETME_DIRS -eq '0') { return }" in check[:unchanged]
+    assert "Test-Path -LiteralPath $candidate -PathType Leaf" in check
+    assert "if ($stop -and $dir -ceq $stop) { break }" in check  # up to $HOME when inside it
+    nearest_same = check.index("if ($found -ceq $script:__letme_dir_found) { return }")
+    calls = [m.start() for m in re.finditer(r"\bletme dir\b", check)]
+    assert len(calls) == 2 and all(at > nearest_same for at in calls)
+    assert "if ($found) { letme dir $found }" in check and "elseif ($env:LETME_DIR_BEFORE) { letme dir }" in check
+    for forbidden in ("Invoke-Expression", "Start-Process", "& ", "cmd", "[System.Diagnostics.Process]"):
+        assert forbidden not in check, forbidden
+    assert "$lastExit = $global:LASTEXITCODE" in check and check.rstrip("}").rstrip().endswith(
+        "$global:LASTEXITCODE = $lastExit")
+    letme = _ps_function(PS_HOOK, "letme")
+    assert "@('use', 'leave', 'back', 'refresh', 'dir', 'allow', 'deny')" in letme
+    segment = _ps_function(PS_HOOK, "__letme_segment")
+    assert "'[aws:{account} {ttl}{depth}{dir}]'" in segment and ".Replace('{dir}', $mark)" in segment
+    assert "if ($env:LETME_DIR) {" in segment and "'.letme'" in segment
+    assert '"$env:LETME_PROMPT_DIR_MARK" -replace' in segment  # control characters out of the mark too
