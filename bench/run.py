@@ -49,13 +49,17 @@ def ensure_venv(with_awsume: bool) -> Path:
     python = venv_python()
     stamp = VENV / ".bench-stamp"
     want = json.dumps({"pyproject": (ROOT / "pyproject.toml").read_text(), "awsume": with_awsume and AWSUME_SPEC,
-                       "python": sys.version})
+                       "python": sys.version, "pip": "upgraded"})
     if python.exists() and stamp.exists() and stamp.read_text() == want:
         return python
     log("creating bench/.work/venv (python -m venv; pip install -e '.[demo]'" + (" awsume" if with_awsume else "")
         + ")")
     shutil.rmtree(VENV, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    # A current pip first: the `letme` wrapper older pips write imports re (and with it enum and functools, about
+    # as much as json costs) before letme's first line runs; current ones (pip 26 here) write one that imports only sys.
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--upgrade", "pip"],
+                   check=True)
     packages = ["-e", f"{ROOT}[demo]"] + ([AWSUME_SPEC] if with_awsume else [])
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *packages], check=True)
     stamp.write_text(want)

@@ -174,12 +174,14 @@ def _check(fields: list[bytes], tail: list[str]) -> bytes | None:
 
 
 def _write_all(output: bytes) -> bool:
+    """Write the answer; False only when nothing of it could be written (the full command then tries, and
+    explains). A reader that went away part-way gets what the full command gives it: the rest is lost."""
+    view = memoryview(output)
     try:
-        view = memoryview(output)
         while view:
             view = view[os.write(1, view):]
-    except BrokenPipeError:
-        return True  # the reader went away, as the full command would have found too
+    except OSError:
+        return len(view) < len(output)
     return True
 
 
