@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 DEFAULT_CONTEXT = "general"
 USE_MODES = ("process", "profile", "env")
+# Where temporary credentials rest: 0600 files (the default) or the OS keyring (letme_shell/keychain.py).
+CREDENTIAL_STORES = ("files", "keyring")
 # AWS caps the sessions of chained roles (hops 2..N) at one hour, whatever DurationSeconds asks.
 CHAINED_MAX = 3600
 # Credentials.window: the refresh window is at most a third of the credentials' lifetime.
@@ -73,6 +75,9 @@ KEYS: tuple[Key, ...] = (
     Key("confirm_production", bool, False, False,
         "`letme use` asks at the terminal before switching into a production account (production_tags); "
         "without a terminal it needs --yes", False),
+    Key("credential_store", str, "files", False,
+        "where role credentials and the MFA session rest: files (0600, in letme's cache) or keyring (the OS "
+        "keychain; needs letme-shell[keyring])", "keyring"),
 )
 KEYS_BY_NAME = {key.name: key for key in KEYS}
 
@@ -103,6 +108,7 @@ class Settings:
     aws_timeout: int
     catalog_max_age: int
     confirm_production: bool
+    credential_store: str
 
     def __init__(self, **values: Any):
         for name in self.__slots__:
@@ -353,6 +359,8 @@ def _check_value(path: Path, context: str, key: Key, value: Any) -> Any:
         raise ConfigError(f"{where}: {value} is outside 1..600 seconds")
     if name == "use_mode" and value not in USE_MODES:
         raise ConfigError(f"{where}: {validate.printable(value)} is not one of {', '.join(USE_MODES)}")
+    if name == "credential_store" and value not in CREDENTIAL_STORES:
+        raise ConfigError(f"{where}: {validate.printable(value)} is not one of {', '.join(CREDENTIAL_STORES)}")
     if name in ("endpoint_url", "federation_url") and (not value.startswith(("http://", "https://"))
                                                          or " " in value):
         raise ConfigError(f"{where}: {validate.printable(value)} is not an http(s) URL")

@@ -24,7 +24,9 @@ letme makes to anything the answer came from changes a stamp, so the record can 
 what the full run would print at that moment.
 
 The record holds the same secrets as the credential cache it mirrors, with the same protection (a
-0600 file in letme's 0700 cache directory), and `letme remove` deletes it with the cache entry.
+0600 file in letme's 0700 cache directory), and `letme remove` deletes it with the cache entry. With
+credential_store = "keyring" no record is written (it would put the secrets back in a file): each call
+takes the full command and reads the keyring.
 
 Format: NUL-separated fields (no value letme records can contain NUL: argv, the environment and
 paths cannot), so reading it needs no parsing library.
@@ -210,11 +212,17 @@ def remember(argv: list[str], seen: list[tuple[str, str, str]], creds: "Credenti
     from letme_shell.errors import LetmeError
 
     trust.RECORD = None
-    if ui.SAID or not seen:
-        return
     tail = argv[1:]
     name = _record_name(tail)
     if name is None:
+        return
+    if settings.credential_store != "files":
+        # The record holds the answer, secrets included: with the keyring store no secret rests in a file,
+        # so every call takes the full command (and reads the keyring), and a record from before goes.
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(paths.cache_dir(), "hot", name))
+        return
+    if ui.SAID or not seen:
         return
     fields = [VERSION.decode(), str(os.geteuid()), str(creds.expires), str(creds.window(settings.refresh_window)),
               str(len(tail)), *tail]
