@@ -44,8 +44,9 @@ def _library() -> Any:
 
 
 def backend_name() -> str:
-    """The backend keyring chose (its class), for doctor and for messages; one LetmeError when none can be had."""
-    return _call("choosing a keyring backend", lambda kr: type(kr.get_keyring()).__name__)
+    """The backend keyring chose, by its display name ("SecretService Keyring", "macOS Keyring"), for doctor and
+    for messages; one LetmeError when none can be had."""
+    return _call("choosing a keyring backend", lambda kr: str(kr.get_keyring().name))
 
 
 def _call(what: str, action: Callable[[Any], T]) -> T:
@@ -67,7 +68,7 @@ def _call(what: str, action: Callable[[Any], T]) -> T:
 
 def _backend_or_unknown(library: Any) -> str:
     try:
-        return type(library.get_keyring()).__name__
+        return str(library.get_keyring().name)
     except Exception:
         return os.environ.get("PYTHON_KEYRING_BACKEND", "no backend").rsplit(".", 1)[-1] or "no backend"
 
