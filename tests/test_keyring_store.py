@@ -118,10 +118,49 @@ def test_reset_removes_the_keyring_items_and_lists_them(keyring_box: tuple[Sandb
     assert box.ok("reset", "--yes").stderr.startswith("letme: letme has nothing stored")
 
 
-def test_a_failing_keyring_is_one_line(keyring_box: tuple[Sandbox, Path]) -> None:
+def test_remove_deletes_the_keyring_item(keyring_box: tuple[Sandbox, Path]) -> None:
+    box, store = keyring_box
+    box.ok("credential-process", "example1", "--mfa-code", "123456")
+    box.ok("remove", "example1")
+    assert keyring_item(store, "credentials/general/example1") is None
+    assert not (box.home / ".cache/letme/credentials/general/example1.keyring").exists()
+    assert keyring_item(store, "credentials/general/_mfa-session") is not None  # not an account's
+
+
+KEYRING_SEEN = """
+import sys
+from letme_shell import cli
+sys.argv = ["letme", *sys.argv[1:]]
+try:
+    rc = cli.main()
+finally:
+    sys.stderr.write("\\nKEYRING=" + str("keyring" in sys.modules) + "\\n")
+sys.exit(rc)
+"""
+
+
+def keyring_imported(box: Sandbox, *args: str) -> bool:
+    result = subprocess.run([sys.executable, "-c", KEYRING_SEEN, *args], env=box.env, capture_output=True, text=True,
+                            timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    return result.stderr.rstrip().endswith("KEYRING=True")
+
+
+def test_the_keyring_library_is_imported_only_for_the_keyring_store(catalogued: Sandbox, tmp_path: Path) -> None:
+    catalogued.ok("credential-process", "example1", "--mfa-code", "123456")
+    for args in (("credential-process", "example1"), ("use", "example1", "--shell", "bash"), ("reset", "--yes")):
+        assert not keyring_imported(catalogued, *args), args
+    use_keyring(catalogued, tmp_path)
+    store_in_keyring(catalogued)
+    catalogued.ok("credential-process", "example1", "--mfa-code", "123456")
+    assert keyring_imported(catalogued, "credential-process", "example1")  # the check sees it when it is there
+
+
+@pytest.mark.parametrize("backend", ["keyring.backends.fail.Keyring", "no_such_module.Keyring"])
+def test_a_failing_keyring_is_one_line(keyring_box: tuple[Sandbox, Path], backend: str) -> None:
     box, _ = keyring_box
     result = box.run("credential-process", "example1", "--mfa-code", "123456",
-                     env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+                     env={"PYTHON_KEYRING_BACKEND": backend})
     assert result.returncode == 1 and result.stdout == ""
     lines = result.stderr.splitlines()
     assert lines[0].startswith("letme: error: the keyring") and "Traceback" not in result.stderr
