@@ -208,6 +208,8 @@ def test_source_add_moves_the_keys_and_the_profile_works_through_letme(catalogue
     assert json.loads(keyring_item(store, "source/default") or "{}")["SecretAccessKey"] == org.secret_access_key
     assert files_holding(box.home, org.secret_access_key) == []
     assert box.ok("source", "list").stdout == "default\n"
+    doctor = box.run("doctor", "--no-network").stdout
+    assert "profile 'default' is IAM user keys held by letme in the keyring" in doctor, doctor
     # letme's own STS calls sign with the stored keys (explicit credentials, no credential_process round trip).
     box.ok("credential-process", "example1", "--mfa-code", "123456")
     assert [key for _, key in recorder.signed("GetSessionToken")] == [org.access_key_id]
@@ -249,3 +251,17 @@ def test_source_add_refuses_temporary_keys(catalogued: Sandbox, tmp_path: Path) 
     result = catalogued.run("source", "add", "temp")
     assert result.returncode == 1 and "session token" in result.stderr
     assert catalogued.credentials_file.read_bytes() == before
+
+
+def test_letme_gives_the_stored_keys_to_boto3_directly(catalogued: Sandbox, tmp_path: Path,
+                                                        recorder: Recorder) -> None:
+    """The source profile's keys go from the keyring to boto3, not through a `letme source credentials` process:
+    with the marker's command made unrunnable, letme still signs GetSessionToken with the stored key."""
+    use_keyring(catalogued, tmp_path)
+    catalogued.ok("source", "add", "default")
+    text = catalogued.config_file.read_text()
+    line = next(line for line in text.splitlines() if line.startswith("credential_process = "))
+    catalogued.config_file.write_text(text.replace(line, "credential_process = /nonexistent/letme source credentials "
+                                                         "default"))
+    catalogued.ok("credential-process", "example1", "--mfa-code", "123456")
+    assert [key for _, key in recorder.signed("GetSessionToken")] == [catalogued.org.access_key_id]
