@@ -358,9 +358,11 @@ def answer_use(tail: list[str]) -> bool:
     code = _use_code(shown, plain, placed)
     if code is None or not _put_on_top(history, account):
         return False
+    if not _write_all(code.encode("utf-8", "surrogateescape")):
+        return False  # nothing written: the full command tries, and says what went wrong
     if said:
         _write_all(f"{said}{ttl_text(int(expires - int(time.time())))}\n".encode(), 2)
-    return _write_all(code.encode("utf-8", "surrogateescape"))
+    return True
 
 
 # ---- the full command's side ----------------------------------------------------------
