@@ -108,9 +108,9 @@ def _account(letme_name: str, entry: str, profiles: dict[str, dict[str, Any]]) -
     hops = list(reversed(chain))  # assumption order: the role assumed with the root's credentials first
     for profile, values in hops[1:]:
         if _text(values, "mfa_serial", label):
-            raise InvalidItem(f"{label}: its chain's profile '{validate.printable(profile)}' has an mfa_serial, but "
-                              "it is assumed with another role's credentials; letme sends an MFA code with the "
-                              "first role only")
+            which = "it" if profile == entry else f"its chain's profile '{validate.printable(profile)}'"
+            raise InvalidItem(f"{label}: {which} has an mfa_serial, but is assumed with another role's "
+                              "credentials; letme sends an MFA code with the first role only")
     entry_values = profiles[entry]
     roles = [_text(values, "role_arn", label) for _, values in hops]
     region = _text(entry_values, "region", label)
