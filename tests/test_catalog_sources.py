@@ -12,6 +12,7 @@ column; a context with no table works; adding or removing a source makes the cac
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -253,10 +254,8 @@ def organization(moto: str) -> dict[str, str]:
     names, two equal ones, a suspended account and enough accounts for two pages. Name → id."""
     client = boto3.client("organizations", endpoint_url=moto, region_name=sampleorg.REGION,
                           aws_access_key_id="seed", aws_secret_access_key="seed")
-    try:
+    with contextlib.suppress(client.exceptions.AlreadyInOrganizationException):
         client.create_organization(FeatureSet="ALL")
-    except client.exceptions.AlreadyInOrganizationException:
-        pass
     made: dict[str, str] = {}
     for index, name in enumerate([*HOSTILE, *(f"team-{n:02d}" for n in range(FILLER)), "closed-one"]):
         status = client.create_account(AccountName=name, Email=f"acct{index}@example.com")["CreateAccountStatus"]
