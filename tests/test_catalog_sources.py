@@ -190,7 +190,29 @@ def test_letme_never_writes_over_the_profile_an_account_came_from(profiled: Sand
         assert refused.returncode == 1 and "your own profile [profile plain]" in refused.stderr, args
         assert len(refused.stderr.splitlines()) == 2
     assert (profiled.config_file.read_bytes(), profiled.credentials_file.read_bytes()) == before
-    # In another context the profile letme writes is `plain@b`: no clash, process mode as usual.
+
+
+def test_in_another_context_the_profile_letme_writes_has_its_own_name(profiled: Sandbox) -> None:
+    general = profiled.letme_config.read_text()
+    profiled.letme_config.write_text(general + "\n" + general.replace("[general]", "[b]"))
+    profiled.ok("--context", "b", "init")
+    before = profiled.config_file.read_text()
+    used = detached(profiled, "--context", "b", "use", "plain", "--shell", "bash")
+    assert used.returncode == 0, used.stderr
+    assert "process mode" in used.stderr and "env mode" not in used.stderr
+    assert "export AWS_PROFILE='plain@b';" in used.stdout
+    after = profiled.config_file.read_text()
+    assert after.startswith(before) and "[profile plain@b]" in after  # [profile plain] itself untouched
+
+
+def test_a_missing_source_profile_is_one_line(sandbox: Sandbox) -> None:
+    with sandbox.config_file.open("a") as fh:
+        fh.write("\n[profile orphan]\nrole_arn = arn:aws:iam::300000000012:role/o\nsource_profile = nowhere\n")
+    set_config(sandbox, aws_config_profiles=True)
+    result = detached(sandbox, "init")
+    assert result.returncode == 0, result.stderr
+    assert "skipped profile 'orphan' of the AWS config: source_profile 'nowhere' is not in your AWS files" \
+        in result.stderr
 
 
 def test_a_context_with_only_role_profiles(sandbox: Sandbox, recorder: Recorder) -> None:
