@@ -169,6 +169,12 @@ def switch_to(settings: Settings, name: str, mode: str | None, region: str | Non
     """change_for, with what it used."""
     account = session.resolve(settings, name)
     mode = mode or settings.use_mode
+    if mode != "env" and (own := switch.own_profile(settings, account)) is not None:
+        # The profile letme would write is the user's own role profile the account came from: hand the
+        # credentials over in the environment instead of writing over it.
+        ui.info(f"'{account.name}' is your own profile '{validate.printable(own)}' in the AWS config, which letme "
+                f"does not write over: using env mode instead of {mode}")
+        mode = "env"
     chosen_region = switch.pick_region(settings, account, region)
     if cached_only:
         creds = session.cached(settings, account)
