@@ -110,6 +110,9 @@ class KeyringStore:
     kind = "keyring"
 
     def read(self, path: Path, fingerprint: str) -> Credentials | None:
+        # The marker is read (through trust) so that a recorded `use` (hot.py), which holds no secret, is stamped
+        # with it: every write replaces it, so a renewed entry makes that record give way to the full command.
+        fsutil.read_bytes(marker(path))
         raw = get(item_name(path))
         if raw is None:
             return None
@@ -117,8 +120,7 @@ class KeyringStore:
 
     def write(self, path: Path, fingerprint: str, creds: Credentials) -> None:
         put(item_name(path), credentials.body(fingerprint, creds))
-        if not marker(path).exists():
-            fsutil.atomic_write(marker(path), b"", mode=0o600)
+        fsutil.atomic_write(marker(path), b"", mode=0o600)  # a new file each time: see `read`
         # An entry the files store left (before credential_store changed): no secret stays on disk.
         credentials.forget(path)
 

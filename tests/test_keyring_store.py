@@ -13,6 +13,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,33 @@ def test_letme_gives_the_stored_keys_to_boto3_directly(catalogued: Sandbox, tmp_
                                                          "default"))
     catalogued.ok("credential-process", "example1", "--mfa-code", "123456")
     assert [key for _, key in recorder.signed("GetSessionToken")] == [catalogued.org.access_key_id]
+
+
+def expires_in(code: str) -> str:
+    found = re.search(r"LETME_EXPIRES='(\d+)'", code)
+    assert found, code
+    return found.group(1)
+
+
+def test_a_use_record_is_kept_only_while_it_holds_no_secret(keyring_box: tuple[Sandbox, Path]) -> None:
+    """With the keyring store, a cached `use` in process mode (its code names a profile) is still answered from
+    its record; in env mode (its code exports the keys) it is not recorded; a renewed entry retires the record."""
+    box, store = keyring_box
+    box.ok("credential-process", "example1", "--mfa-code", "123456")
+    record = box.home / ".cache" / "letme" / "hot" / "example1@+use"
+    for _ in range(3):
+        first = box.ok("use", "example1", "--shell", "bash").stdout
+    assert record.exists()
+    creds = json.loads(keyring_item(store, "credentials/general/example1") or "{}")["credentials"]
+    assert files_holding(box.home, creds["SecretAccessKey"], creds["SessionToken"]) == []
+    # Renewed elsewhere (an SDK's credential-process): the record gives way, `use` shows the new expiry.
+    time.sleep(1.1)
+    renewed = json.loads(box.ok("credential-process", "example1", "--renew").stdout)
+    again = box.ok("use", "example1", "--shell", "bash").stdout
+    assert expires_in(again) != expires_in(first)
+    # env mode: the code carries the keys, so no record is kept.
+    for _ in range(3):
+        env_code = box.ok("use", "example1", "--mode", "env", "--shell", "bash").stdout
+    assert renewed["SecretAccessKey"] in env_code
+    assert not record.exists()
+    assert files_holding(box.home, renewed["SecretAccessKey"], renewed["SessionToken"]) == []
