@@ -462,17 +462,16 @@ def keyring_rows(timer: Timer, cat: Catalog, env: dict[str, str], python: str, l
     """Cached `credential-process` with credential_store = keyring: no recorded answer (it would hold the secrets),
     so the full command runs every time and reads the keyring. keyrings.alt's plain file backend stands for the OS
     keychain (no desktop session here); its file is outside the sandbox HOME, as a keychain would be. A context
-    of its own (same table), so that the files store's entries of the other rows stay as they are."""
-    config = Path(env["XDG_CONFIG_HOME"]) / "letme" / "letme.toml"
-    text = config.read_text()
-    if f"[{KEYRING_CONTEXT}]" not in text:
-        general = text.split("[general]\n", 1)[1].split("\n[", 1)[0]
-        config.write_text(text.rstrip("\n") + f"\n\n[{KEYRING_CONTEXT}]\n{general.rstrip()}\n"
-                          'credential_store = "keyring"\n')
+    of its own (same table) in a config file of its own (LETME_CONFIG, for these runs only), so that the other
+    rows' config, cache entries and recorded answers stay as they are."""
+    general = (Path(env["XDG_CONFIG_HOME"]) / "letme" / "letme.toml").read_text().split("[general]\n", 1)[1]
+    config = cat.home / "letme-keyring.toml"
+    config.write_text(f"[{KEYRING_CONTEXT}]\n" + general.split("\n[", 1)[0].rstrip() + "\n"
+                      'credential_store = "keyring"\n')
     store = WORK / "keyring" / "keyring_pass.cfg"
     store.unlink(missing_ok=True)
     kr_env = env | {"PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-                    "KEYRING_PROPERTY_FILE_PATH": str(store)}
+                    "KEYRING_PROPERTY_FILE_PATH": str(store), "LETME_CONFIG": str(config)}
     target = cat.one_hop_last()
     argv = [letme, "credential-process", target, "--context", KEYRING_CONTEXT]
     run_ok([letme, "init", "--context", KEYRING_CONTEXT], kr_env)
