@@ -52,7 +52,8 @@ def ensure_venv(with_awsume: bool) -> Path:
                        "python": sys.version, "pip": "upgraded"})
     if python.exists() and stamp.exists() and stamp.read_text() == want:
         return python
-    log("creating bench/.work/venv (python -m venv; pip install -e '.[demo]'" + (" awsume" if with_awsume else "")
+    log("creating bench/.work/venv (python -m venv; pip install -e '.[demo,keyring]' keyrings.alt"
+        + (" awsume" if with_awsume else "")
         + ")")
     shutil.rmtree(VENV, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
@@ -60,7 +61,8 @@ def ensure_venv(with_awsume: bool) -> Path:
     # as much as json costs) before letme's first line runs; current ones (pip 26 here) write one that imports only sys.
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--upgrade", "pip"],
                    check=True)
-    packages = ["-e", f"{ROOT}[demo]"] + ([AWSUME_SPEC] if with_awsume else [])
+    # keyring and keyrings.alt: the credential_store = keyring row, on a backend that needs no desktop session.
+    packages = ["-e", f"{ROOT}[demo,keyring]", "keyrings.alt"] + ([AWSUME_SPEC] if with_awsume else [])
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *packages], check=True)
     stamp.write_text(want)
     return python
@@ -68,6 +70,7 @@ def ensure_venv(with_awsume: bool) -> Path:
 
 def can_run_here() -> bool:
     try:
+        import keyrings.alt.file  # noqa: F401  (the credential_store = keyring row)
         import moto.server  # noqa: F401
 
         import letme_shell.sampleorg  # noqa: F401
@@ -354,7 +357,8 @@ def verdict(ok: bool | None) -> str:
 
 ONLY = {"dirs": "the prompt with per-directory accounts (.letme) on, 12 directories deep (bash, zsh)",
         "history": "TAB with a history of recent accounts (10,000 names)",
-        "picker": "the picker's open and close times (50 and 10,000 accounts)"}
+        "picker": "the picker's open and close times (50 and 10,000 accounts)",
+        "keyring": "cached credential-process with credential_store = keyring (keyrings.alt file backend)"}
 
 
 def main() -> int:
@@ -441,7 +445,51 @@ def measure_only(only: list[str], timer: Timer, catalogs: list[Catalog], python:
         rows += history_rows(timer, big, envs[big.size], big.one_hop_last(), shell_n, shell_reps, None, notes)
     if "picker" in only:
         rows += picker_rows(timer, catalogs, envs, python, letme, runs, notes)
+    if "keyring" in only:
+        env, target = envs[big.size], big.one_hop_last()
+        floor = timer.time("python -c pass (floor)", [python, "-c", "pass"], env)
+        files = timer.time(f"letme credential-process (cached, {big.size} accounts)",
+                           [letme, "credential-process", target], env)
+        rows += keyring_rows(timer, big, env, python, letme, floor, files, notes)
     return rows, notes
+
+
+KEYRING_CONTEXT = "kr"
+
+
+def keyring_rows(timer: Timer, cat: Catalog, env: dict[str, str], python: str, letme: str, floor: Stats,
+                 files: Stats, notes: list[str]) -> list[Row]:
+    """Cached `credential-process` with credential_store = keyring: no recorded answer (it would hold the secrets),
+    so the full command runs every time and reads the keyring. keyrings.alt's plain file backend stands for the OS
+    keychain (no desktop session here); its file is outside the sandbox HOME, as a keychain would be. A context
+    of its own (same table) in a config file of its own (LETME_CONFIG, for these runs only), so that the other
+    rows' config, cache entries and recorded answers stay as they are."""
+    general = (Path(env["XDG_CONFIG_HOME"]) / "letme" / "letme.toml").read_text().split("[general]\n", 1)[1]
+    config = cat.home / "letme-keyring.toml"
+    config.write_text(f"[{KEYRING_CONTEXT}]\n" + general.split("\n[", 1)[0].rstrip() + "\n"
+                      'credential_store = "keyring"\n')
+    store = WORK / "keyring" / "keyring_pass.cfg"
+    store.unlink(missing_ok=True)
+    kr_env = env | {"PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+                    "KEYRING_PROPERTY_FILE_PATH": str(store), "LETME_CONFIG": str(config)}
+    target = cat.one_hop_last()
+    argv = [letme, "credential-process", target, "--context", KEYRING_CONTEXT]
+    run_ok([letme, "init", "--context", KEYRING_CONTEXT], kr_env)
+    run_ok([*argv, "--mfa-code", MFA_CODE], kr_env)
+    kr = timer.time(f"letme credential-process (cached, credential_store = keyring, {cat.size} accounts)", argv, kr_env)
+    imported = timer.time("python -c 'import keyring' (the library alone)", [python, "-c", "import keyring"], kr_env)
+    leftovers = sorted(str(p.relative_to(cat.home)) for p in (cat.home / ".cache" / "letme" / "hot").glob(
+        f"{target}@{KEYRING_CONTEXT}"))
+    notes.append(f"credential_store = keyring: cached `credential-process` {kr.show()} against {files.show()} with the "
+                 f"files store's recorded answer; the keyring library's import alone takes {imported.show()} "
+                 f"({(imported.median - floor.median) * 1000:.0f} ms over the floor). No record is written with the "
+                 f"keyring store (records found: {len(leftovers)}), so each call is the full command plus the "
+                 "keyring: the price of no secret in a file. A desktop keychain adds its own round trip (D-Bus for "
+                 "Secret Service, the Security framework on macOS) to the file backend's read measured here.")
+    return [Row("`letme credential-process X`, cached, credential_store = keyring (keyrings.alt file backend)",
+                kr.spread(), f"files store {files.show()}; python -c pass {floor.show()}",
+                f"{ratio(kr, files):.2f}× files store, {ratio(kr, floor):.2f}× floor",
+                "≤ 10× the files store (never 40 ms → 400 ms)", ratio(kr, files) <= 10)]
 
 
 def prime(catalogs: list[Catalog], letme: str, bindir: Path) -> dict[int, dict[str, str]]:
@@ -527,6 +575,8 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
     notes.append(f"Cached `credential-process` ({cp.show()}) is answered from the record its first full run left "
                  f"(letme_shell/hot.py); the full command, which runs once after anything it depends on changed, "
                  f"takes {cp_full.show()} ({ratio(cp_full, floor):.2f}× floor).")
+
+    rows += keyring_rows(timer, big, env, python, letme, floor, cp, notes)
 
     # 3. an SDK call through the credential_process profile that `letme use` wrote, against static keys.
     creds = json.loads(run_ok([letme, "credential-process", target], env).stdout)

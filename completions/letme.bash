@@ -24,7 +24,7 @@ __letme_aliases=0; \shopt -q expand_aliases && __letme_aliases=1; \shopt -u expa
 : "${__letme_state_dir:=${XDG_STATE_HOME:-$HOME/.local/state}/letme}"
 
 __letme_commands=(init list ls obtain ob use leave back status shell exec credential-process refresh remove rm reset hook
-    config config-file demo doctor console version allow deny)
+    config config-file demo doctor console version allow deny source)
 
 # __letme_fuzzy WORD CANDIDATE... : COMPREPLY = the candidates matching WORD, best first.
 __letme_fuzzy() {
@@ -356,6 +356,7 @@ __letme_candidates() {
             fi
             ;;
         hook) [[ -z $account ]] && __letme_fuzzy "$cur" bash zsh fish powershell ;;
+        source) [[ -z $account ]] && __letme_fuzzy "$cur" add remove list credentials ;;
         config)
             if [[ -z $account ]]; then
                 __letme_fuzzy "$cur" list show use path validate migrate

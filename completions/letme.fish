@@ -217,12 +217,13 @@ function __letme_after_dashdash
     test -n "$__letme_c_rest"; and test "$__letme_c_sub" = exec
 end
 
-set -l __letme_commands init list ls obtain ob use leave back status shell exec credential-process refresh remove rm reset hook config config-file demo doctor console version allow deny
+set -l __letme_commands init list ls obtain ob use leave back status shell exec credential-process refresh remove rm reset hook config config-file demo doctor console version allow deny source
 complete -c letme -f
 complete -c letme -n '__letme_parse; test -z "$__letme_c_sub"' -k -a "(__letme_fuzzy (commandline -ct) $__letme_commands)"
 complete -c letme -n __letme_wants_account -k -a '(__letme_complete_accounts)'
 complete -c letme -n '__letme_subcommand_is hook' -a 'bash zsh fish powershell'
 complete -c letme -n '__letme_subcommand_is config; and test -z "$__letme_c_account"' -a 'list show use path validate migrate'
+complete -c letme -n '__letme_subcommand_is source; and test -z "$__letme_c_account"' -a 'add remove list credentials'
 complete -c letme -n __letme_wants_context_name -k -a '(__letme_complete_contexts)'
 complete -c letme -l config -r -F -d 'config file'
 complete -c letme -l context -x -k -a '(__letme_complete_contexts)' -d 'context (config table)'

@@ -47,7 +47,7 @@ Register-ArgumentCompleter -Native -CommandName letme -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = @('init', 'list', 'ls', 'obtain', 'ob', 'use', 'leave', 'back', 'status', 'shell', 'exec',
         'credential-process', 'refresh', 'remove', 'rm', 'reset', 'hook', 'config', 'config-file', 'demo', 'doctor', 'console',
-        'version', 'allow', 'deny')
+        'version', 'allow', 'deny', 'source')
     $words = @($commandAst.CommandElements | Select-Object -Skip 1 | ForEach-Object { "$_" })
     if ($wordToComplete) { $words = @($words | Select-Object -SkipLast 1) }
     $positional = @($words | Where-Object { -not $_.StartsWith('-') })
@@ -71,6 +71,8 @@ Register-ArgumentCompleter -Native -CommandName letme -ScriptBlock {
         }
     } elseif ($positional.Count -eq 1 -and $positional[0] -eq 'hook') {
         $candidates = @('bash', 'zsh', 'fish', 'powershell')
+    } elseif ($positional.Count -eq 1 -and $positional[0] -eq 'source') {
+        $candidates = @('add', 'remove', 'list', 'credentials')
     }
     __letme_fuzzy $wordToComplete $candidates | ForEach-Object {
         [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)

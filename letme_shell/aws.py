@@ -68,7 +68,9 @@ def _new_source_session(settings: Settings) -> boto3.Session:
 
     _check_aws_files()
     try:
-        return boto3.Session(profile_name=settings.aws_source_profile, region_name=settings.aws_source_profile_region)
+        session = boto3.Session(profile_name=settings.aws_source_profile,
+                                region_name=settings.aws_source_profile_region)
+        return _held_keys_session(session, settings) or session
     except botocore.exceptions.ProfileNotFound:
         if settings.aws_source_profile == "default":
             # No [default] profile: fall back to the standard chain (environment, SSO, instance role).
@@ -77,6 +79,24 @@ def _new_source_session(settings: Settings) -> boto3.Session:
             f"the source profile '{settings.aws_source_profile}' is not in your AWS config or credentials files",
             "set aws_source_profile in the letme config to a profile that has credentials",
         ) from None
+
+
+def _held_keys_session(session: boto3.Session, settings: Settings) -> boto3.Session | None:
+    """A session on the keys `letme source add` moved into the keyring, when the source profile is one letme
+    holds (its credential_process is letme's marker and the credentials file has no keys for it): the keys go
+    to boto3 directly, not through a second letme process. None for any other profile."""
+    from letme_shell import sourcekeys
+
+    name = settings.aws_source_profile
+    with _aws_files_read():
+        profile = session._session.full_config.get("profiles", {}).get(name, {})
+    if sourcekeys.KEY_ID in profile or not sourcekeys.is_marker(profile.get(sourcekeys.PROCESS), name):
+        return None
+    import boto3
+
+    key_id, secret = sourcekeys.keys(name)
+    return boto3.Session(aws_access_key_id=key_id, aws_secret_access_key=secret,
+                         region_name=settings.aws_source_profile_region)
 
 
 _PREPARED: set[tuple[str, str]] = set()

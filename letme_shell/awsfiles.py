@@ -85,6 +85,11 @@ def _read(path: Path, vet: bool = True) -> ini.IniText:
                          "fix the file so the AWS CLI can read it, then try again") from None
 
 
+def read_text(path: Path) -> ini.IniText:
+    """An AWS file as editable text, vetted (sourcekeys.py edits single lines of it under fsutil's locks)."""
+    return _read(path)
+
+
 ABSENT, OURS, OTHER_ORIGIN, FOREIGN = "absent", "ours", "other-origin", "foreign"
 
 

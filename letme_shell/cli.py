@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "refresh": ("refresh", "renew an account's credentials ahead of expiry (used by the hook)", ()),
     "remove": ("remove", "remove an account's profiles and cached credentials", ("rm",)),
     "reset": ("reset", "remove every credential letme stored (cached credentials, MFA session, its profiles)", ()),
+    "source": ("source", "move a profile's long-term keys into the OS keyring (add, remove, list)", ()),
     "hook": ("hook", "print the shell integration: eval \"$(letme hook zsh)\"", ()),
     "config": ("config", "list, show and switch contexts", ()),
     "config-file": ("config_file", "write a commented config template", ()),

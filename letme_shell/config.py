@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 DEFAULT_CONTEXT = "general"
 USE_MODES = ("process", "profile", "env")
+# Where temporary credentials rest: 0600 files (the default) or the OS keyring (letme_shell/keychain.py).
+CREDENTIAL_STORES = ("files", "keyring")
 # AWS caps the sessions of chained roles (hops 2..N) at one hour, whatever DurationSeconds asks.
 CHAINED_MAX = 3600
 # Credentials.window: the refresh window is at most a third of the credentials' lifetime.
@@ -79,6 +81,9 @@ KEYS: tuple[Key, ...] = (
     Key("organizations_role", str, None, False,
         "also list the ACTIVE accounts of AWS Organizations (ListAccounts, from the source identity), each reached "
         "through this role", "OrganizationAccountAccessRole"),
+    Key("credential_store", str, "files", False,
+        "where role credentials and the MFA session rest: files (0600, in letme's cache) or keyring (the OS "
+        "keychain; needs letme-shell[keyring])", "keyring"),
 )
 # The catalog's sources, in precedence order: a name in two of them is the first one's (catalog_merge).
 TABLE_SOURCE, AWS_CONFIG_SOURCE, ORGANIZATIONS_SOURCE = "table", "aws-config", "organizations"
@@ -113,6 +118,7 @@ class Settings:
     confirm_production: bool
     aws_config_profiles: bool
     organizations_role: str | None
+    credential_store: str
 
     def __init__(self, **values: Any):
         for name in self.__slots__:
@@ -385,6 +391,8 @@ def _check_value(path: Path, context: str, key: Key, value: Any) -> Any:
         raise ConfigError(f"{where}: {value} is outside 1..600 seconds")
     if name == "use_mode" and value not in USE_MODES:
         raise ConfigError(f"{where}: {validate.printable(value)} is not one of {', '.join(USE_MODES)}")
+    if name == "credential_store" and value not in CREDENTIAL_STORES:
+        raise ConfigError(f"{where}: {validate.printable(value)} is not one of {', '.join(CREDENTIAL_STORES)}")
     if name in ("endpoint_url", "federation_url") and (not value.startswith(("http://", "https://"))
                                                          or " " in value):
         raise ConfigError(f"{where}: {validate.printable(value)} is not an http(s) URL")

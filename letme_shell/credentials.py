@@ -25,6 +25,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from letme_shell.config import Settings
+    from letme_shell.keychain import KeyringStore
+
 
 class Credentials:
     __slots__ = ("access_key_id", "expires", "issued", "secret_access_key", "session_token")
@@ -185,6 +188,11 @@ def read(path: Path, fingerprint: str) -> Credentials | None:
     raw = fsutil.read_bytes(path)  # None when absent; refused when planted or writable by others (trust)
     if raw is None:
         return None
+    return parse(raw, fingerprint, f"the credential cache {path}")
+
+
+def parse(raw: bytes | str, fingerprint: str, where: str) -> Credentials | None:
+    """An entry's credentials when it was made for `fingerprint` (None for another origin, or corrupt)."""
     try:
         data = json.loads(raw)
         if data.get("fingerprint") != fingerprint:
@@ -194,13 +202,17 @@ def read(path: Path, fingerprint: str) -> Credentials | None:
         # A corrupt entry is as good as none: it is replaced on the next write.
         from letme_shell import ui
 
-        ui.warn(f"ignoring the unreadable credential cache {path}; letme will replace it")
+        ui.warn(f"ignoring the unreadable {where}; letme will replace it")
         return None
 
 
+def body(fingerprint: str, creds: Credentials) -> str:
+    """An entry as stored: the credentials and what they were made for (session._fingerprint)."""
+    return json.dumps({"version": 1, "fingerprint": fingerprint, "credentials": creds.to_json()})
+
+
 def write(path: Path, fingerprint: str, creds: Credentials) -> None:
-    body = {"version": 1, "fingerprint": fingerprint, "credentials": creds.to_json()}
-    fsutil.atomic_write(path, json.dumps(body).encode(), mode=0o600)
+    fsutil.atomic_write(path, body(fingerprint, creds).encode(), mode=0o600)
 
 
 def forget(path: Path) -> bool:
@@ -209,6 +221,35 @@ def forget(path: Path) -> bool:
         return True
     except FileNotFoundError:
         return False
+
+
+class FileStore:
+    """The default store: each entry a 0600 JSON file at its path in letme's cache (see module docstring).
+    The keyring store (keychain.KeyringStore) has the same three methods and keys its items by the same path."""
+
+    kind = "files"
+
+    def read(self, path: Path, fingerprint: str) -> Credentials | None:
+        return read(path, fingerprint)
+
+    def write(self, path: Path, fingerprint: str, creds: Credentials) -> None:
+        write(path, fingerprint, creds)
+
+    def forget(self, path: Path) -> bool:
+        return forget(path)
+
+
+FILES = FileStore()
+
+
+def store(settings: Settings) -> FileStore | KeyringStore:
+    """Where this context's credentials rest (credential_store). keychain, and with it the keyring library
+    (~100 ms to import), is imported only when the setting names it."""
+    if settings.credential_store == "keyring":
+        from letme_shell import keychain
+
+        return keychain.STORE
+    return FILES
 
 
 def fingerprint(*parts: object) -> str:

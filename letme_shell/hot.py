@@ -29,7 +29,10 @@ recent accounts) handled here: see `answer_use`.
 
 The records hold the same secrets as the credential cache they mirror, with the same protection (0600
 files in letme's 0700 cache directory), and `letme remove` and `letme reset` delete them with the cache
-entry.
+entry. With credential_store = "keyring" no record holding a secret is written (it would put the secrets
+back in a file): every `credential-process` takes the full command and reads the keyring, and so does a
+`use` in env mode; a `use` in process or profile mode, whose code names a profile and holds no secret, is
+still recorded. A record from before that would hold a secret is deleted.
 
 Format: NUL-separated fields (no value letme records can contain NUL: argv, the environment and
 paths cannot), so reading it needs no parsing library.
@@ -393,11 +396,17 @@ def remember(argv: list[str], seen: list[tuple[str, str, str]], creds: "Credenti
     from letme_shell.errors import LetmeError
 
     trust.RECORD = None
-    if ui.SAID or not seen:
-        return
     tail = argv[1:]
     name = _record_name(tail)
     if name is None:
+        return
+    if settings.credential_store != "files":
+        # The record holds the answer, secrets included: with the keyring store no secret rests in a file,
+        # so every call takes the full command (and reads the keyring), and a record from before goes.
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(paths.cache_dir(), "hot", name))
+        return
+    if ui.SAID or not seen:
         return
     fields = [VERSION.decode(), str(os.geteuid()), str(creds.expires), str(creds.window(settings.refresh_window)),
               str(len(tail)), *tail]
@@ -441,6 +450,13 @@ def remember_use(argv: list[str], seen: list[tuple[str, str, str]], settings: "S
                                      PLACEHOLDERS, strict=True):
         placed_change.set(variable, placeholder)
     plain, placed = shell.render(plain_change), shell.render(placed_change)
+    if settings.credential_store != "files" and (creds.secret_access_key in plain or creds.session_token in plain):
+        # The keyring store keeps every secret out of files: a `use` whose code exports the keys (env mode) is
+        # not recorded, and a record from before goes. In process and profile modes the code names a profile and
+        # holds no secret: that record is safe to keep (stamped with the entry's marker, see keychain.KeyringStore).
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(paths.cache_dir(), "hot", f"{name}+use"))
+        return
     # The record must give exactly what this run printed, and its placeholders be found where they belong.
     if (any(placed.count(placeholder) != 1 or placeholder in plain for placeholder in PLACEHOLDERS)
             or _use_code(shown, plain, placed) != shell.render(change)):

@@ -104,6 +104,26 @@ class IniText:
             new.insert(0, self.newline)
         self.lines.extend(new)
 
+    def insert_options(self, name: str, options: dict[str, str]) -> None:
+        """Add `options` as the first lines of section `name` (which must exist); every other line stays.
+        `drop_options` of the same keys gives back the original bytes."""
+        span = self.find(name)
+        assert span is not None
+        self.lines[span.start + 1 : span.start + 1] = [f"{key} = {value}{self.newline}"
+                                                       for key, value in options.items()]
+
+    def drop_options(self, name: str, keys: tuple[str, ...]) -> bool:
+        """Delete the lines of section `name` that set one of `keys` (and nothing else); whether any went."""
+        span = self.find(name)
+        if span is None:
+            return False
+        doomed = [index for index in range(span.start + 1, span.end)
+                  if (match := _OPTION.match(self.lines[index].rstrip("\r\n"))) and not self.lines[index][:1].isspace()
+                  and match["key"].strip().lower() in keys]
+        for index in reversed(doomed):
+            del self.lines[index]
+        return bool(doomed)
+
     def remove(self, name: str) -> bool:
         span = self.find(name)
         if span is None:

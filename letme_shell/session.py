@@ -120,7 +120,7 @@ def latest(settings: Settings, account: Account) -> Credentials | None:
     """The account's cached credentials for this origin, fresh or not (None when there are none)."""
     settings = for_account(settings, account)
     path = credentials.account_cache_file(settings.context, account.name)
-    return credentials.read(path, _fingerprint(settings, account))
+    return credentials.store(settings).read(path, _fingerprint(settings, account))
 
 
 def credentials_for(settings: Settings, account: Account, mfa_code: str | None = None,
@@ -154,7 +154,7 @@ def credentials_for(settings: Settings, account: Account, mfa_code: str | None =
             except sts.CodeNeeded as need:
                 reason, refused, ended = need.reason, need.rejected, need.ended
             else:
-                credentials.write(path, _fingerprint(settings, account), creds)
+                credentials.store(settings).write(path, _fingerprint(settings, account), creds)
                 return creds
         # Every lock is released: the person may take as long as they need.
         if refused:
@@ -181,4 +181,4 @@ def forget(settings: Settings, name: str) -> bool:
     from letme_shell import hot
 
     hot.forget(name)  # the recorded answers hold the same keys
-    return credentials.forget(credentials.account_cache_file(settings.context, name))
+    return credentials.store(settings).forget(credentials.account_cache_file(settings.context, name))

@@ -149,15 +149,16 @@ def mfa_session(settings: Settings, take: Callable[[str], str],
     assert settings.mfa_arn
     path = credentials.mfa_cache_file(settings.context)
     fingerprint = _mfa_fingerprint(settings)
+    store = credentials.store(settings)
     with fsutil.locked(path):
-        cached = credentials.read(path, fingerprint)
+        cached = store.read(path, fingerprint)
         if cached is not None and cached.access_key_id != ended and cached.fresh(settings.refresh_window):
             return cached, True
         reason = ("your MFA session has ended; AWS needs a new code" if cached
                   else f"letme needs a code from {settings.mfa_arn}")
         response = _session_token(settings, take(reason), "getting an MFA session (sts:GetSessionToken)")
         session = _issued(response)
-        credentials.write(path, fingerprint, session)
+        store.write(path, fingerprint, session)
         return session, False
 
 

@@ -35,12 +35,13 @@ def test_quick_bench_writes_a_report(tmp_path: Path) -> None:
     report = out.read_text()
     assert "## Targets" in report
     rows = [line for line in report.splitlines() if line.startswith("| ") and line.endswith(("met |", "missed** |"))]
-    # Eighteen target rows in --quick (its one catalog gives one picker-open row; the full run has two), each
+    # Nineteen target rows in --quick (its one catalog gives one picker-open row; the full run has two), each
     # measured (none left as "not measured").
-    assert len(rows) == 18, report
+    assert len(rows) == 19, report
     for job in ("letme use", "credential-process", "prompt segment render, bash", "prompt segment render, zsh",
                 "completion", "history, bash", "1-letter fragment", "letme list", "letme init", "3-hop",
-                "picker opens", "picker closes on Esc", "peak memory", "per-directory accounts on"):
+                "picker opens", "picker closes on Esc", "peak memory", "per-directory accounts on",
+                "credential_store = keyring"):
         assert any(job in row for row in rows), f"no row for {job}:\n{report}"
     # One process per TAB (the awk that ranks the names), history or not.
     assert report.count("processes started in 10 calls: 10") == 3, report

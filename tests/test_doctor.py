@@ -22,8 +22,8 @@ def test_healthy(initialised: Sandbox) -> None:
     code, checks = _doctor(initialised, env={"LETME_HOOK_SHELL": "bash", "LETME_HOOK_PROMPT": "shown"})
     assert code == 0
     assert {name: c["status"] for name, c in checks.items()} == {
-        "config": "ok", "catalog": "ok", "source": "ok", "hook": "ok", "prompt": "ok", "permissions": "ok",
-        "environment": "ok", "endpoint": "ok", "clock": "ok"}
+        "config": "ok", "catalog": "ok", "source": "ok", "store": "ok", "hook": "ok", "prompt": "ok",
+        "permissions": "ok", "environment": "ok", "endpoint": "ok", "clock": "ok"}
     assert "60 accounts" in checks["catalog"]["message"]
     assert initialised.org.endpoint in checks["endpoint"]["message"]
 
@@ -32,7 +32,7 @@ def test_text_output_is_one_line_per_check(initialised: Sandbox) -> None:
     result = initialised.run("doctor")
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    assert len(lines) == 9
+    assert len(lines) == 10
     assert all(line.split()[0] in ("ok", "warn", "skip") for line in lines)
     assert "\033[" not in result.stdout  # not a terminal, and NO_COLOR is set
     hook = next(line for line in lines if line.split()[1] == "hook")

@@ -230,11 +230,16 @@ def check_source_profile(settings: Settings) -> Check:
         return Check("source", FAIL, f"the source profile '{name}' has no credentials in {creds_file} or "
                      f"{config_file}",
                      f"add [{name}] with the hub user's keys to {creds_file}, or set aws_source_profile")
-    labels = {"keys": "IAM user keys", "temporary": "temporary keys (a session token)", "role": "a role profile",
+    from letme_shell import sourcekeys
+
+    if kind == "process" and sourcekeys.is_marker((conf or {}).get("credential_process"), name):
+        kind = "held"  # `letme source add`: IAM user keys, in the keyring
+    labels = {"keys": "IAM user keys", "held": "IAM user keys held by letme in the keyring (letme source add)",
+              "temporary": "temporary keys (a session token)", "role": "a role profile",
               "process": "credential_process", "sso": "IAM Identity Center (SSO)", "web-identity": "web identity",
               "login": "an 'aws login' session"}
     text = f"profile '{name}' is {labels[kind]}"
-    if kind == "keys":
+    if kind in ("keys", "held"):
         mfa = (f"MFA: {settings.mfa_arn} (an MFA session)" if settings.mfa_arn
                else "MFA: no mfa_arn; letme finds your MFA device when AWS asks for one")
     elif kind == "process":
@@ -368,11 +373,28 @@ def _endpoint_url(settings: Settings | None) -> str | None:
     return settings.endpoint() or default_endpoint(settings.aws_source_profile_region)
 
 
+def check_store(settings: Settings) -> Check:
+    """Where role credentials and the MFA session rest (credential_store), and whether the keyring answers."""
+    if settings.credential_store != "keyring":
+        where = paths.credentials_cache_dir(settings.context)
+        return Check("store", OK, f"credential_store = files: 0600 files in {where}")
+    from letme_shell import keychain
+    from letme_shell.errors import LetmeError
+
+    try:
+        backend = keychain.backend_name()
+        keychain.get("credentials/doctor")  # a read, to see that the keychain answers (unlocked, reachable)
+    except LetmeError as exc:
+        return Check("store", FAIL, f"credential_store = keyring: {exc.message}", exc.hint)
+    return Check("store", OK, f"credential_store = keyring: {backend} (no credentials in files; each "
+                 "credential-process reads the keyring)")
+
+
 def run_checks(args: argparse.Namespace) -> list[Check]:
     first, settings = check_config(args)
     checks = [first]
     if settings is not None:
-        checks += [check_catalog(settings), check_source_profile(settings)]
+        checks += [check_catalog(settings), check_source_profile(settings), check_store(settings)]
     else:
         checks += [Check("catalog", SKIP, "not checked: no valid config")]
     checks += [check_hook(), check_prompt(), check_permissions(settings), check_foreign_variables()]

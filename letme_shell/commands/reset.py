@@ -38,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
     origins = {settings.context: settings.origin() for settings in chosen}
     for line in reset.remove(items, origins):
         ui.info(line)
+    for profile in reset.kept_source_keys():
+        ui.info(f"kept the long-term keys of profile '{profile}' in the keyring "
+                f"('letme source remove {profile}' puts them back in the AWS credentials file)")
     return 0
 
 
