@@ -35,6 +35,7 @@ class AdhocAccount(Account):
     profile, and `status` says where it came from."""
 
     __slots__ = ()
+    is_adhoc = True
 
 
 def default_alias(arn: str) -> str:

@@ -41,12 +41,14 @@ def process_command(settings: Settings, account: str | Account) -> str:
     anywhere, with other XDG variables, or from cron) and this context, and carrying the origin,
     so `credential-process` refuses to answer for a config that now means another account.
     An ad-hoc role (adhoc.py) is named by its ARNs, so the SDK's renewals assume that same chain."""
-    from letme_shell import adhoc
+    if isinstance(account, str):
+        named = [account]
+    elif account.is_adhoc:
+        from letme_shell import adhoc  # only then: not on the cached `use` of a catalog account
 
-    if isinstance(account, adhoc.AdhocAccount):
         named = adhoc.command_args(account)  # `--name ALIAS` first: hot.py names its record by it
     else:
-        named = [account.name if isinstance(account, Account) else account]
+        named = [account.name]
     argv = [*letme_command(), "credential-process", *named, "--context", settings.context,
             "--config", os.path.abspath(settings.path), "--origin", settings.origin()]
     if settings.role_session_name:  # the SDK's renewals keep the session name `use` was given

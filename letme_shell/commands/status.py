@@ -184,11 +184,9 @@ def inspect(args: argparse.Namespace, env: Mapping[str, str], now: float) -> dic
                             "are in use")
     report["catalog_id"] = found[1].id if found is not None else None
     if found is not None:
-        from letme_shell import adhoc
-
         # Where the account's roles come from: the catalog, or `use --role-arn` (an ad-hoc role).
-        report["source"] = {"kind": "role", "roles": list(found[1].roles)} \
-            if isinstance(found[1], adhoc.AdhocAccount) else {"kind": "catalog"}
+        report["source"] = {"kind": "role", "roles": list(found[1].roles)} if found[1].is_adhoc \
+            else {"kind": "catalog"}
     report["refresh"] = _refresh(context, raw, report["mode"], env)
     report["environment"]["matches"] = not problems
     return report
