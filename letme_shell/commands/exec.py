@@ -88,6 +88,12 @@ def _common_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     args.account, rest = _account_and_rest(list(args.words))
     cmd = _late_options(args, rest)
+    if args.role_arn and args.account is not None:  # `letme exec --role-arn ARN aws …`: the command is no ACCOUNT
+        from letme_shell import validate
+
+        raise LetmeError(f"give either ACCOUNT ('{validate.printable(args.account)}') or --role-arn, not both",
+                         "with --role-arn, put -- before the command: letme exec --role-arn ARN -- CMD ARGS",
+                         ExitCode.USAGE)
     change = env_mode_change(args, None, usage="exec ACCOUNT -- CMD")
     if not cmd:
         shell = shells.get(args.shell) if args.shell else shells.detect()
