@@ -475,11 +475,20 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
     stdlib_ref = timer.time("python -c 'import argparse, json, pathlib' (reference: the standard library "
                             "of letme's cached path)", [python, "-c", "import argparse, json, pathlib"], env)
 
-    # 1. cached use, as the hook runs it.
+    # 1. cached use, as the hook runs it: again to the same account (what a record repeats as it is), and from
+    # another account (the shell's previous state goes into LETME_PREVIOUS*, and the history is written).
     use_by_size = {cat.size: timer.time(f"letme use (cached, {cat.size} accounts)", [letme, "use", cat.one_hop_last()],
                                         envs[cat.size] | {"LETME_HOOK_SHELL": "bash"})
                    for cat in catalogs}
     use = use_by_size[big.size]
+    elsewhere = envs[big.size] | {"LETME_HOOK_SHELL": "bash", "LETME_ACCOUNT": "example2", "LETME_MODE": "process",
+                                  "AWS_REGION": "eu-west-1", "AWS_PROFILE": "example2"}
+    use_switch = timer.time(f"letme use (cached, {big.size} accounts) from another account: LETME_PREVIOUS set, "
+                            "the history written", [letme, "use", big.one_hop_last()], elsewhere,
+                            prepare=[sys.executable, "-c", QUIET_RUN, letme, "use", "example2"])
+    use_full = timer.time(f"letme use --debug (cached, {big.size} accounts; the full command: --debug is never "
+                          "answered from a record)", [letme, "use", big.one_hop_last(), "--debug"],
+                          envs[big.size] | {"LETME_HOOK_SHELL": "bash"})
     awsume_use = None
     if with_awsume:
         aenv = awsume_home(catalogs[0], bindir)
@@ -487,20 +496,24 @@ def measure(timer: Timer, catalogs: list[Catalog], python: str, letme: str, bind
         run_ok([awsumepy, catalogs[0].one_hop_last(), "--mfa-token", MFA_CODE], aenv)  # primes the MFA session
         awsume_use = timer.time(f"awsume X (STS each time, {catalogs[0].size} profiles)",
                                 [awsumepy, catalogs[0].one_hop_last()], aenv)
-    r_floor = ratio(use, floor)
-    r_aw = ratio(use, awsume_use) if awsume_use else None
-    rows.append(Row(f"`letme use X`, cached ({big.size} accounts; as the hook runs it)", use.spread(),
+    worst = max(use, use_switch, key=lambda stats: stats.median)
+    r_floor = ratio(worst, floor)
+    r_aw = ratio(worst, awsume_use) if awsume_use else None
+    rows.append(Row(f"`letme use X`, cached ({big.size} accounts; as the hook runs it): again, and from another "
+                    "account (the slower shown)", f"{use.spread()}; from another {use_switch.spread()}",
                     f"python -c pass {floor.show()}; awsume X {awsume_use.show() if awsume_use else 'not run'}",
                     f"{r_floor:.2f}× floor; " + (f"{r_aw:.3f}× awsume" if r_aw else "awsume not run"),
                     "≤ 2.5× floor; ≤ 0.1× awsume",
                     r_floor <= 2.5 and (r_aw is None or r_aw <= 0.1)))
+    notes.append(f"Cached `use` is answered from its record (letme_shell/hot.py): {use.show()} again, "
+                 f"{use_switch.show()} from another account; the full command it replaces (`--debug`) "
+                 f"{use_full.show()}.")
 
     ms = 1000
-    notes.append(f"Where cached `letme use` ({use.show()}) goes: starting Python {floor.show()}; json and re "
+    notes.append(f"Where the full `letme use` ({use_full.show()}) goes: starting Python {floor.show()}; json and re "
                  f"+{(json_ref.median - floor.median) * ms:.1f} ms; argparse and pathlib "
                  f"+{(stdlib_ref.median - json_ref.median) * ms:.1f} ms; letme's own modules and work "
-                 f"+{(use.median - stdlib_ref.median) * ms:.1f} ms. The 2.5× target leaves "
-                 f"{(2.5 * floor.median - json_ref.median) * ms:.1f} ms beyond json and re.")
+                 f"+{(use_full.median - stdlib_ref.median) * ms:.1f} ms.")
 
     # 2. credential-process, cached.
     cp = timer.time(f"letme credential-process (cached, {big.size} accounts)", [letme, "credential-process", target],

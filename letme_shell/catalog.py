@@ -21,7 +21,7 @@ from collections import namedtuple
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from letme_shell import fsutil, paths, trust, validate
+from letme_shell import config, fsutil, paths, trust, validate
 from letme_shell.errors import LetmeError, StaleCatalog, UnknownAccount
 
 # namedtuple, not a dataclass: `use` imports this module, and dataclasses pulls in inspect.
@@ -36,24 +36,41 @@ if TYPE_CHECKING:
         """Where a catalog comes from: a context's settings (config.Settings)."""
 
         context: str
-        dynamodb_table: str
+        dynamodb_table: str | None
         production_tags: list[str]
 
-        def origin(self) -> str: ...
+        def catalog_origin(self) -> str: ...
 
 FORMAT = 1
 
 
-class Account(namedtuple("Account", "name id description regions roles tags external_ids", defaults=((), ()))):
+class Via(namedtuple("Via", "profile source_profile mfa_serial duration session_name")):
+    """How an account read from ~/.aws/config is assumed (catalog_profiles): the profile it came from, the
+    profile whose credentials make the first call (the root of its source_profile chain), and the profile's
+    own mfa_serial, duration_seconds and role_session_name (None: the context's). Accounts from the table and
+    from Organizations have none: the context's source identity assumes them."""
+
+    __slots__ = ()
+
+
+class Account(namedtuple("Account", "name id description regions roles tags external_ids source via",
+                         defaults=((), (), config.TABLE_SOURCE, None))):
     """name, id (12 digits or None), description, regions, roles (in assumption order), tags, external_ids
-    (empty, or one per role, "" where a hop has none): all validated."""
+    (empty, or one per role, "" where a hop has none), source (config.TABLE_SOURCE, AWS_CONFIG_SOURCE or
+    ORGANIZATIONS_SOURCE) and via (a Via, or None): all validated."""
 
     __slots__ = ()
     # True for a role named on the command line (adhoc.AdhocAccount), not in any catalog.
     is_adhoc = False
 
     def to_json(self) -> dict[str, Any]:
-        # "name" first: the cache lookup searches for the line that starts with it.
+        # "name" first: the cache lookup searches for the line that starts with it. A table account's line
+        # is what it was before there were other sources.
+        extra: dict[str, Any] = {"external_ids": list(self.external_ids)} if any(self.external_ids) else {}
+        if self.source != config.TABLE_SOURCE:
+            extra["source"] = self.source
+        if self.via is not None:
+            extra["via"] = self.via._asdict()
         return {
             "name": self.name,
             "id": self.id,
@@ -61,10 +78,11 @@ class Account(namedtuple("Account", "name id description regions roles tags exte
             "regions": list(self.regions),
             "roles": list(self.roles),
             "tags": list(self.tags),
-        } | ({"external_ids": list(self.external_ids)} if any(self.external_ids) else {})
+        } | extra
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Account:
+        via = data.get("via")
         return cls(
             name=data["name"],
             id=data.get("id"),
@@ -73,6 +91,8 @@ class Account(namedtuple("Account", "name id description regions roles tags exte
             roles=tuple(data.get("roles", ())),
             tags=tuple(data.get("tags", ())),
             external_ids=tuple(data.get("external_ids", ())),
+            source=data.get("source", config.TABLE_SOURCE),
+            via=Via(**via) if isinstance(via, dict) else None,
         )
 
 
@@ -150,8 +170,9 @@ def _external_ids(value: Any, hops: int, label: str) -> tuple[str, ...]:
     return found if any(found) else ()
 
 
-class CatalogInfo(namedtuple("CatalogInfo", "context table fetched_at count origin", defaults=(None,))):
-    """The header of a catalog cache; `origin` is None in caches written before letme recorded it."""
+class CatalogInfo(namedtuple("CatalogInfo", "context table fetched_at count origin shadowed", defaults=(None, ()))):
+    """The header of a catalog cache; `origin` is None in caches written before letme recorded it; `shadowed`
+    lists the names found in two sources as (name, winning source, losing source), for `list` to mention."""
 
     __slots__ = ()
 
@@ -176,18 +197,24 @@ def listing_file(context: str) -> Path:
     return paths.catalog_dir(context) / "listing"
 
 
-def write_cache(source: Source, accounts: Iterable[Account], fetched_at: float | None = None) -> CatalogInfo:
+def write_cache(source: Source, accounts: Iterable[Account], fetched_at: float | None = None,
+                shadowed: Iterable[tuple[str, str, str]] = ()) -> CatalogInfo:
     """Replace the cache of `source` with `accounts`, under the cache's lock (a whole `init` and an account
-    added by `add` never interleave). `fetched_at`: when the table was last read whole (default: now)."""
+    added by `add` never interleave). `fetched_at`: when the table was last read whole (default: now).
+    `shadowed`: (name, winner, loser) of each name two sources had (catalog_merge)."""
     with fsutil.locked(accounts_file(source.context)):
-        return _write_cache(source, accounts, time.time() if fetched_at is None else fetched_at)
+        return _write_cache(source, accounts, time.time() if fetched_at is None else fetched_at, tuple(shadowed))
 
 
-def _write_cache(source: Source, accounts: Iterable[Account], fetched_at: float) -> CatalogInfo:
+def _write_cache(source: Source, accounts: Iterable[Account], fetched_at: float,
+                 shadowed: tuple[tuple[str, str, str], ...] = ()) -> CatalogInfo:
     context = source.context
     ordered = sorted(accounts, key=lambda a: a.name)
-    info = CatalogInfo(context, source.dynamodb_table, fetched_at, len(ordered), source.origin())
+    info = CatalogInfo(context, source.dynamodb_table or "", fetched_at, len(ordered), source.catalog_origin(),
+                       tuple(tuple(entry) for entry in shadowed))
     header = {"letme_catalog": FORMAT, **info._asdict()}
+    if not shadowed:
+        del header["shadowed"]  # a header as it was before there were other sources
     lines = [json.dumps(header, separators=(",", ":"))]
     lines += [json.dumps(a.to_json(), separators=(",", ":"), ensure_ascii=True) for a in ordered]
     # Names first would let a reader see names whose records are not there yet; the
@@ -216,7 +243,7 @@ def add(source: Source, account: Account) -> bool:
         accounts = load_all(source)
         if accounts is None or any(known.name == account.name for known in accounts):
             return False
-        _write_cache(source, [*accounts, account], head.fetched_at)
+        _write_cache(source, [*accounts, account], head.fetched_at, head.shadowed)
     return True
 
 
@@ -309,8 +336,12 @@ def _info_from(line: bytes) -> CatalogInfo | None:
     try:
         header = json.loads(line)
         origin = header.get("origin")
+        shadowed = header.get("shadowed", [])
         return CatalogInfo(header["context"], header["table"], float(header["fetched_at"]), int(header["count"]),
-                           origin if isinstance(origin, str) else None)
+                           origin if isinstance(origin, str) else None,
+                           tuple(tuple(entry) for entry in shadowed if isinstance(entry, list) and len(entry) == 3
+                                 and validate.is_account_name(entry[0]) and entry[1] in SOURCES
+                                 and entry[2] in SOURCES) if isinstance(shadowed, list) else ())
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -321,13 +352,15 @@ def _fields(origin: str) -> dict[str, str]:
 
 def mismatch(source: Source, info: CatalogInfo) -> str | None:
     """Why a catalog cache may not be used for `source` (one line), or None when it may."""
-    if info.origin == source.origin():
+    if info.origin == source.catalog_origin():
         return None
     where = f"the catalog cache of context '{source.context}'"
     if info.origin is None:
         return f"{where} was written by an older letme and does not say which table it came from"
-    had, want = _fields(info.origin), _fields(source.origin())
-    changed = [key for key in ("table", "region", "profile", "context") if had.get(key) != want.get(key)]
+    had, want = _fields(info.origin), _fields(source.catalog_origin())
+    for fields in (had, want):  # an origin without sources is a table's alone
+        fields.setdefault("sources", config.TABLE_SOURCE if fields.get("table") else "")
+    changed = [key for key in ("table", "region", "profile", "context", "sources") if had.get(key) != want.get(key)]
     then = ", ".join(f"{key} {validate.printable(had.get(key) or '(none)')}" for key in changed)
     now = ", ".join(f"{key} {validate.printable(want.get(key) or '(none)')}" for key in changed)
     return f"{where} was built from {then}, but the config now says {now}"
@@ -355,7 +388,39 @@ def account_from_item_json(data: Mapping[str, Any]) -> Account:
     item = {"name": data["name"], "id": data.get("id"), "description": data.get("description", ""),
             "region": data.get("regions", []), "role": data.get("roles", []), "tags": data.get("tags", []),
             "external_id": data.get("external_ids")}
-    return account_from_item(item)
+    account = account_from_item(item)
+    source, via = data.get("source", config.TABLE_SOURCE), data.get("via")
+    if source not in SOURCES:
+        raise InvalidItem(f"account {account.name}: unknown source {validate.printable(source)!r}")
+    if via is None:
+        return account._replace(source=source) if source != config.TABLE_SOURCE else account
+    if source != config.AWS_CONFIG_SOURCE or not account.roles:
+        raise InvalidItem(f"account {account.name}: only a role profile of ~/.aws/config names its own source")
+    return account._replace(source=source, via=checked_via(via, account.name))
+
+
+SOURCES = (config.TABLE_SOURCE, config.AWS_CONFIG_SOURCE, config.ORGANIZATIONS_SOURCE)
+
+
+def checked_via(value: Any, label: str) -> Via:
+    """A Via from its JSON form (the cache) or from a profile (catalog_profiles), every field checked: the
+    profile names reach botocore, the rest STS, and all of it messages."""
+    if not isinstance(value, Mapping) or set(value) - set(Via._fields):
+        raise InvalidItem(f"account {label}: unreadable 'via'")
+    via = Via(**{field: value.get(field) for field in Via._fields})
+    if not (validate.is_profile_name(via.profile) and validate.is_profile_name(via.source_profile)):
+        raise InvalidItem(f"account {label}: a profile name that is not one printable line")
+    if via.mfa_serial is not None and not validate.is_mfa_serial(via.mfa_serial):
+        raise InvalidItem(f"account {label}: mfa_serial {validate.printable(via.mfa_serial)!r} is not an MFA "
+                          "device ARN or serial number")
+    if via.duration is not None and (type(via.duration) is not int or not 900 <= via.duration <= 43200):
+        raise InvalidItem(f"account {label}: duration_seconds {validate.printable(via.duration)!r} is not "
+                          "900..43200")
+    if via.session_name is not None and not (isinstance(via.session_name, str)
+                                             and validate.SESSION_NAME.fullmatch(via.session_name)):
+        raise InvalidItem(f"account {label}: role_session_name {validate.printable(via.session_name)!r} is not "
+                          "2-64 letters, digits or +=,.@_-")
+    return via
 
 
 def lookup(source: Source, name: str) -> Account | None:
@@ -385,11 +450,12 @@ def _listed(item: Any) -> Account | None:
         return None
     name, description = item.get("name"), item.get("description", "")
     regions, roles, tags = item.get("regions", []), item.get("roles", []), item.get("tags", [])
+    source = item.get("source", config.TABLE_SOURCE)
     if (type(regions) is not list or type(roles) is not list or type(tags) is not list
-            or not validate.is_account_name(name)):
+            or not validate.is_account_name(name) or source not in SOURCES):
         return None
     return Account(name, item.get("id"), description if type(description) is str else "",
-                   tuple(regions), tuple(roles), tuple(tags))
+                   tuple(regions), tuple(roles), tuple(tags), source=source)
 
 
 def account_lines(source: Source) -> list[bytes] | None:

@@ -40,7 +40,8 @@ KEYS: tuple[Key, ...] = (
         "profile whose credentials read the catalog and make the first STS call", "default"),
     Key("aws_source_profile_region", str, None, True,
         "region of the DynamoDB table and of the STS calls", "eu-west-1"),
-    Key("dynamodb_table", str, None, True, "DynamoDB table holding the account catalog", "letme-accounts"),
+    # Required unless another catalog source (aws_config_profiles, organizations_role) is set: see settings_from_table.
+    Key("dynamodb_table", str, None, False, "DynamoDB table holding the account catalog", "letme-accounts"),
     Key("mfa_arn", str, None, False,
         "MFA device of the source identity (IAM user keys only); when set, letme asks for a code",
         "arn:aws:iam::123456789012:mfa/user001"),
@@ -73,7 +74,14 @@ KEYS: tuple[Key, ...] = (
     Key("confirm_production", bool, False, False,
         "`letme use` asks at the terminal before switching into a production account (production_tags); "
         "without a terminal it needs --yes", False),
+    Key("aws_config_profiles", bool, False, False,
+        "also list the role profiles of ~/.aws/config (role_arn + source_profile) as accounts", True),
+    Key("organizations_role", str, None, False,
+        "also list the ACTIVE accounts of AWS Organizations (ListAccounts, from the source identity), each reached "
+        "through this role", "OrganizationAccountAccessRole"),
 )
+# The catalog's sources, in precedence order: a name in two of them is the first one's (catalog_merge).
+TABLE_SOURCE, AWS_CONFIG_SOURCE, ORGANIZATIONS_SOURCE = "table", "aws-config", "organizations"
 KEYS_BY_NAME = {key.name: key for key in KEYS}
 
 
@@ -88,7 +96,7 @@ class Settings:
     role_session_name: str | None
     aws_source_profile: str
     aws_source_profile_region: str
-    dynamodb_table: str
+    dynamodb_table: str | None
     mfa_arn: str | None
     session_name: str | None
     session_duration: int
@@ -103,6 +111,8 @@ class Settings:
     aws_timeout: int
     catalog_max_age: int
     confirm_production: bool
+    aws_config_profiles: bool
+    organizations_role: str | None
 
     def __init__(self, **values: Any):
         for name in self.__slots__:
@@ -137,8 +147,30 @@ class Settings:
         `example1` never hand out each other's catalog, credentials or profile. The
         endpoint is not part of it (a proxy or a test server in front of the same
         table is the same catalog); credentials still record it (session._fingerprint)."""
-        return (f"context={self.context} table={self.dynamodb_table} region={self.aws_source_profile_region} "
+        return (f"context={self.context} table={self.dynamodb_table or ''} region={self.aws_source_profile_region} "
                 f"profile={self.aws_source_profile}")
+
+    def sources(self) -> list[str]:
+        """The catalog's configured sources, in precedence order (a name in two is the first one's)."""
+        found = [TABLE_SOURCE] if self.dynamodb_table else []
+        if self.aws_config_profiles:
+            found.append(AWS_CONFIG_SOURCE)
+        if self.organizations_role:
+            found.append(ORGANIZATIONS_SOURCE)
+        return found
+
+    def catalog_origin(self) -> str:
+        """origin(), and the sources beside the table when there are any: what a catalog cache is bound to.
+        Adding or removing a source (or changing the Organizations role) makes the cache stale, as a change of
+        table does. Kept apart from origin(), which credentials and written profiles record: an account's
+        credentials do not change when another source joins the catalog. A table-only context's catalog
+        origin is its origin, so caches written before there were other sources stay valid."""
+        extra = [source for source in self.sources() if source != TABLE_SOURCE]
+        if not extra:
+            return self.origin()
+        shown = [f"{ORGANIZATIONS_SOURCE}:{self.organizations_role}" if source == ORGANIZATIONS_SOURCE else source
+                 for source in extra]
+        return f"{self.origin()} sources={','.join(([TABLE_SOURCE] if self.dynamodb_table else []) + shown)}"
 
 
 def window_warnings(settings: Settings) -> list[str]:
@@ -356,6 +388,9 @@ def _check_value(path: Path, context: str, key: Key, value: Any) -> Any:
     if name in ("endpoint_url", "federation_url") and (not value.startswith(("http://", "https://"))
                                                          or " " in value):
         raise ConfigError(f"{where}: {validate.printable(value)} is not an http(s) URL")
+    if name == "organizations_role" and not validate.is_role_name(value):
+        raise ConfigError(f"{where}: {validate.printable(value)} is not an IAM role name "
+                          "(letters, digits and +=,.@_-, optionally after a path such as team/)")
     if name == "dynamodb_table" and not validate.TABLE_NAME.fullmatch(value):
         raise ConfigError(f"{where}: {validate.printable(value)} is not a DynamoDB table name "
                           "(3-255 letters, digits, '_', '-', '.')")
@@ -380,6 +415,13 @@ def settings_from_table(path: Path, context: str, table: dict[str, Any]) -> Sett
                     f'add e.g. {key.name} = "{key.example}"',
                 )
             values[key.name] = key.default
+    if not (values["dynamodb_table"] or values["aws_config_profiles"] or values["organizations_role"]):
+        # The one source every config had: still required when it is the only one.
+        raise ConfigError(
+            f"{path}: [{context}] is missing the required key dynamodb_table",
+            'add e.g. dynamodb_table = "letme-accounts" (or another catalog source: aws_config_profiles = true, '
+            'organizations_role = "OrganizationAccountAccessRole")',
+        )
     return Settings(context=context, path=path, **values)
 
 
@@ -451,9 +493,12 @@ def template_table(context: str = DEFAULT_CONTEXT) -> str:
     """One context's table of the template: the required keys set to examples, the others commented out."""
     lines = [f"[{context}]"]
     for key in KEYS:
-        lines.append(f"# {key.help}" + (" (required)" if key.required else ""))
+        needed = " (required)" if key.required else (
+            " (required unless aws_config_profiles or organizations_role is set)" if key.name == "dynamodb_table"
+            else "")
+        lines.append(f"# {key.help}{needed}")
         line = f"{key.name} = {_toml_value(key.example)}"
-        lines.append(line if key.required or key.name in ("aws_source_profile",) else "# " + line)
+        lines.append(line if key.required or key.name in ("aws_source_profile", "dynamodb_table") else "# " + line)
     return "\n".join(lines) + "\n"
 
 

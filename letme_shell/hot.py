@@ -1,4 +1,4 @@
-"""The cached `credential-process` answered before argparse, json, re or pathlib are imported.
+"""The cached `credential-process` and `use` answered before argparse, json, re or pathlib are imported.
 
 Every SDK process that reaches AWS through a letme profile starts `letme credential-process X`,
 so its start-up is paid on every such program: the full command line (argparse, json and re,
@@ -23,8 +23,13 @@ through to the full command, which decides as it always does and writes a new re
 letme makes to anything the answer came from changes a stamp, so the record can only ever repeat
 what the full run would print at that moment.
 
-The record holds the same secrets as the credential cache it mirrors, with the same protection (a
-0600 file in letme's 0700 cache directory), and `letme remove` deletes it with the cache entry.
+A cached `use` (what the hook runs at every switch) is recorded the same way, in `ACCOUNT@CONTEXT+use`,
+with what differs from one switch to the next (where the shell was, the minutes left, the history of
+recent accounts) handled here: see `answer_use`.
+
+The records hold the same secrets as the credential cache they mirror, with the same protection (0600
+files in letme's 0700 cache directory), and `letme remove` and `letme reset` delete them with the cache
+entry.
 
 Format: NUL-separated fields (no value letme records can contain NUL: argv, the environment and
 paths cannot), so reading it needs no parsing library.
@@ -39,8 +44,10 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from letme_shell.commands.use import Switched
     from letme_shell.config import Settings
     from letme_shell.credentials import Credentials
+    from letme_shell.shells import Shell
 
 VERSION = b"letme-hot/1"
 COMMAND = "credential-process"
@@ -114,33 +121,66 @@ def _now_stamp(kind: str, path: str) -> str:
         return "error"
 
 
-def answer(tail: list[str]) -> bool:
-    """Print the recorded answer to `letme credential-process *tail` when it still holds; False (having
-    printed nothing) when the full command must decide."""
+def _read(name: str) -> bytes | None:
+    """The bytes of record `name` when it is the user's own private regular file, else None."""
     root = _cache_root()
-    name = _record_name(tail)
-    if root is None or name is None:
-        return False
-    path = os.path.join(root, "hot", name)
+    if root is None:
+        return None
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
-        fd = os.open(path, flags)
+        fd = os.open(os.path.join(root, "hot", name), flags)
     except OSError:
-        return False
+        return None
     try:
         st = os.fstat(fd)
         # The user's own private regular file, or nothing (the full command judges the directory).
         if (st.st_mode & 0o170000) != 0o100000 or st.st_uid != os.geteuid() or st.st_mode & 0o077:
-            return False
-        data = os.read(fd, 1 << 20)
+            return None
+        return os.read(fd, 1 << 20)
     except OSError:
-        return False
+        return None
     finally:
         os.close(fd)
+
+
+def answer(tail: list[str]) -> bool:
+    """Print the recorded answer to `letme credential-process *tail` when it still holds; False (having
+    printed nothing) when the full command must decide."""
+    name = _record_name(tail)
+    data = None if name is None else _read(name)
+    if data is None:
+        return False
     output = _check(data.split(b"\0"), tail)
     if output is None:
         return False
     return _write_all(output)
+
+
+def _holds(text: list[str], tail: list[str], environment: list[str]) -> int | None:
+    """Whether the facts every record begins with still hold (user, freshness, command line, environment,
+    stamps): the index of the first field after them, else None."""
+    uid, expires, window, count = int(text[0]), int(text[1]), int(text[2]), int(text[3])
+    if uid != os.geteuid():
+        return None
+    now = time.time()
+    # credentials.Credentials.fresh, with the window the full run applied.
+    if not int(expires - now) > window or expires > now + MAX_AHEAD:
+        return None
+    at = 4
+    if text[at:at + count] != tail:
+        return None
+    at += count
+    count = int(text[at])
+    if text[at + 1:at + 1 + count] != environment:
+        return None
+    at += 1 + count
+    count = int(text[at])
+    at += 1
+    for index in range(at, at + 3 * count, 3):
+        kind, path, recorded = text[index], text[index + 1], text[index + 2]
+        if kind not in ("L", "S") or _now_stamp(kind, path) != recorded:
+            return None
+    return at + 3 * count
 
 
 def _check(fields: list[bytes], tail: list[str]) -> bytes | None:
@@ -149,43 +189,183 @@ def _check(fields: list[bytes], tail: list[str]) -> bytes | None:
         if fields[0] != VERSION:
             return None
         text = [field.decode("utf-8", "surrogateescape") for field in fields[1:-1]]
-        uid, expires, window, count = int(text[0]), int(text[1]), int(text[2]), int(text[3])
-        if uid != os.geteuid():
-            return None
-        now = time.time()
-        # credentials.Credentials.fresh, with the window the full run applied.
-        if not int(expires - now) > window or expires > now + MAX_AHEAD:
-            return None
-        at = 4
-        if text[at:at + count] != tail:
-            return None
-        at += count
-        count = int(text[at])
-        if text[at + 1:at + 1 + count] != _environment():
-            return None
-        at += 1 + count
-        count = int(text[at])
-        at += 1
-        for index in range(at, at + 3 * count, 3):
-            kind, path, recorded = text[index], text[index + 1], text[index + 2]
-            if kind not in ("L", "S") or _now_stamp(kind, path) != recorded:
-                return None
-        if at + 3 * count != len(text):
+        if _holds(text, tail, _environment()) != len(text):
             return None
     except (ValueError, IndexError):
         return None
     return fields[-1]
 
 
-def _write_all(output: bytes) -> bool:
+def _write_all(output: bytes, fd: int = 1) -> bool:
     """Write the answer; False only when nothing of it could be written (the full command then tries, and
     explains). A reader that went away part-way gets what the full command gives it: the rest is lost."""
     view = memoryview(output)
     try:
         while view:
-            view = view[os.write(1, view):]
+            view = view[os.write(fd, view):]
     except OSError:
         return len(view) < len(output)
+    return True
+
+
+# ---- `use` ----------------------------------------------------------------------------
+# A cached `letme use X` run by the hook prints the same code every time but for two things: where
+# the shell was (LETME_ACCOUNT, LETME_MODE and AWS_REGION become LETME_PREVIOUS*, for `letme back`),
+# and the minutes left in its one line on stderr. So its record holds the code twice, rendered by the
+# shell module itself: with no previous account, and with PLACEHOLDERS for the three previous values,
+# which are put in here only when they have the plain shapes letme gives them (a name, a mode, a
+# region): characters every shell's single quotes keep as they are. Anything else takes the full command.
+#
+# The variables a switch sets are this shell's state, different before every switch: they are left
+# out of the environment a `use` record compares (tests/test_hot_use.py holds that the full cached
+# `use` reads none of them but these three, and that this list is envchange's).
+USE_VERSION = b"letme-hot-use/1"
+SHELL_STATE = frozenset((
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "AWS_SESSION_EXPIRATION", "AWS_REGION",
+    "AWS_DEFAULT_REGION", "LETME_ACCOUNT", "LETME_ACTIVE_CONTEXT", "LETME_MODE", "LETME_EXPIRES",
+    "LETME_REFRESH_AT", "LETME_PROD", "LETME_ACCESS_KEY_ID", "LETME_DIR", "LETME_PREVIOUS",
+    "LETME_PREVIOUS_MODE", "LETME_PREVIOUS_REGION", "LETME_DIR_BEFORE", "LETME_DIR_BEFORE_MODE",
+    "LETME_DIR_BEFORE_REGION"))
+# What the `letme: ` prefix's colour depends on (ui._stderr_color), besides whether stderr is a terminal.
+COLOR_VARIABLES = ("NO_COLOR", "TERM")
+PLACEHOLDERS = ("LETMEhotPREVIOUSaccount", "LETMEhotPREVIOUSmode", "LETMEhotPREVIOUSregion")
+MODES = ("process", "profile", "env")
+HISTORY_LIMIT = 20  # history.LIMIT
+
+
+def _use_environment() -> list[str]:
+    return sorted(f"{key}={value}" for key, value in os.environ.items()
+                  if (key.startswith(ENV_PREFIXES) or key == "HOME" or key in COLOR_VARIABLES)
+                  and key not in SHELL_STATE)
+
+
+def _account_name(part: str) -> bool:
+    """validate.ACCOUNT_NAME, without re."""
+    return (0 < len(part) <= 128 and part.isascii() and part[0].isalnum()
+            and part.replace("-", "").replace("_", "").replace(".", "").isalnum())
+
+
+def _previous_name(value: str) -> bool:
+    """A name as LETME_ACCOUNT holds one (NAME or NAME@CONTEXT), of the characters put in verbatim."""
+    account, _, context = value.partition("@")
+    return _account_name(account) and (not context or _plain(context))
+
+
+def is_region(value: str) -> bool:
+    """validate.REGION (`[a-z]{2}(-[a-z]+)+-\\d{1,2}`), without re."""
+    parts = value.split("-")
+    lower = "abcdefghijklmnopqrstuvwxyz"
+    return (len(parts) >= 3 and len(parts[0]) == 2 and all(part and all(c in lower for c in part)
+                                                           for part in parts[:-1])
+            and 1 <= len(parts[-1]) <= 2 and all(c in "0123456789" for c in parts[-1]))
+
+
+def ttl_text(seconds: int) -> str:
+    """commands.use.ttl_text."""
+    if seconds <= 0:
+        return "expired"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def _use_code(shown: str, plain: str, placed: str) -> str | None:
+    """The code to print: `plain` when the shell was on no account or on this one, else `placed` with this
+    shell's previous account, mode and region; None when one of them has another shape than letme gives."""
+    previous = os.environ.get("LETME_ACCOUNT")
+    if not previous or previous == shown:
+        return plain
+    mode, region = os.environ.get("LETME_MODE"), os.environ.get("AWS_REGION")
+    if not _previous_name(previous) or mode not in MODES or region is None or not is_region(region):
+        return None
+    for placeholder, value in zip(PLACEHOLDERS, (previous, mode, region), strict=True):
+        placed = placed.replace(placeholder, value)
+    return placed
+
+
+def _put_on_top(path: str, name: str) -> bool:
+    """history.remember: `name` on top of the history file `path` (written only when it is not there
+    already); False when the full command must do it (a file letme would not trust, a line of another
+    shape, an error: the full command warns)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        known: list[str] = []
+    except OSError:
+        return False
+    else:
+        try:
+            st = os.fstat(fd)
+            if (st.st_mode & 0o170000) != 0o100000 or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+                return False
+            data = os.read(fd, 1 << 16)
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+        try:
+            known = data.decode("ascii").splitlines()
+        except UnicodeDecodeError:
+            return False
+        if not all(_account_name(line) for line in known) or len(set(known)) != len(known):
+            return False
+    if known[:1] == [name]:
+        return True
+    names = [name] + [line for line in known[:HISTORY_LIMIT] if line != name]
+    body = "".join(f"{line}\n" for line in names[:HISTORY_LIMIT]).encode()
+    # fsutil.atomic_write: a new 0600 file beside it, synced, renamed over it.
+    directory, base = os.path.split(path)
+    tmp = os.path.join(directory, f".{base}.{os.urandom(6).hex()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return False
+    try:
+        try:
+            _write_all(body, fd)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError:
+        try:  # noqa: SIM105 (contextlib is one more import on this path)
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return False
+    return True
+
+
+def answer_use(tail: list[str]) -> bool:
+    """Switch the shell as `letme use *tail` would, from its record, when that still holds; False (having
+    printed and written nothing) when the full command must decide."""
+    name = _record_name(tail)
+    data = None if name is None else _read(f"{name}+use")
+    if data is None:
+        return False
+    fields = data.split(b"\0")
+    try:
+        if fields[0] != USE_VERSION:
+            return False
+        text = [field.decode("utf-8", "surrogateescape") for field in fields[1:]]
+        at = _holds(text, tail, _use_environment())
+        if at is None or len(text) != at + 8:
+            return False
+        expires, valid_until, tty = int(text[1]), int(text[at]), text[at + 1]
+        history, account, shown, said, plain, placed = text[at + 2:at + 8]
+    except (ValueError, IndexError):
+        return False
+    # The catalog's age (catalog_max_age: the full command starts a renewal), and what colours the message.
+    if time.time() >= valid_until or tty != str(int(os.isatty(2))):
+        return False
+    code = _use_code(shown, plain, placed)
+    if code is None or not _put_on_top(history, account):
+        return False
+    if not _write_all(code.encode("utf-8", "surrogateescape")):
+        return False  # nothing written: the full command tries, and says what went wrong
+    if said:
+        _write_all(f"{said}{ttl_text(int(expires - int(time.time())))}\n".encode(), 2)
     return True
 
 
@@ -193,14 +373,17 @@ def _write_all(output: bytes) -> bool:
 
 def recording(argv: list[str] | None) -> list[tuple[str, str, str]] | None:
     """Start recording what this run reads (trust notes every file and directory level) when its command
-    line is one a record can answer: `credential-process` first, a plain account name, no --renew,
-    --mfa-code or --debug. The list to hand to `remember`, or None."""
-    if (not argv or argv[0] != COMMAND or _record_name(argv[1:]) is None or _cache_root() is None
-            or any(arg in ("--renew", "--debug") or arg.startswith(("--mfa-code", "--inline-mfa"))
+    line is one a record can answer: `credential-process` or `use` first, then a plain account name; no
+    --renew, --mfa-code, --force or --debug. The list to hand to `remember`, or None. For `use`, ui also
+    keeps what the run says (ui.LINES)."""
+    if (not argv or argv[0] not in (COMMAND, "use") or _record_name(argv[1:]) is None or _cache_root() is None
+            or any(arg in ("--renew", "--debug", "--force") or arg.startswith(("--mfa-code", "--inline-mfa"))
                    for arg in argv)):
         return None
-    from letme_shell import trust
+    from letme_shell import trust, ui
 
+    if argv[0] == "use":
+        ui.LINES = []
     trust.RECORD = []
     return trust.RECORD
 
@@ -229,6 +412,58 @@ def remember(argv: list[str], seen: list[tuple[str, str, str]], creds: "Credenti
     body = "\0".join(fields).encode("utf-8", "surrogateescape") + b"\0" + creds.process_json().encode()
     with contextlib.suppress(LetmeError, OSError):
         fsutil.atomic_write(paths.cache_dir() / "hot" / name, body, mode=0o600)
+
+
+def remember_use(argv: list[str], seen: list[tuple[str, str, str]], settings: "Settings", shell: "Shell",
+                 switched: "Switched") -> None:
+    """Write the record of a `use` run (see `answer_use`), when it switched from the cache saying one line
+    (the account, mode, region and time left) or nothing (--quiet), asked nothing (no production account
+    under confirm_production), and its own code is what the record would give now. Best effort."""
+    import contextlib
+
+    from letme_shell import catalog, fsutil, history, naming, paths, trust, ui
+    from letme_shell.envchange import EnvChange
+    from letme_shell.errors import LetmeError
+
+    lines, ui.LINES, trust.RECORD = ui.LINES, None, None
+    name = _record_name(argv[1:])
+    account, creds, change = switched.account, switched.creds, switched.change
+    asks = settings.confirm_production and set(account.tags) & set(settings.production_tags)
+    if not seen or name is None or lines is None or asks or len(lines) > 1:
+        return
+    if lines and not lines[0].endswith(f" {switched.ttl}"):
+        return
+    said = lines[0][:len(lines[0]) - len(switched.ttl)] if lines else ""
+    head = catalog.header(settings.context)
+    if head is None:
+        return
+    valid_until = int(head.fetched_at) + settings.catalog_max_age if settings.catalog_max_age > 0 else creds.expires
+    shown = naming.qualified(account.name, settings.context)
+    plain_change = EnvChange({key: value for key, value in change.items() if not key.startswith("LETME_PREVIOUS")})
+    placed_change = EnvChange(plain_change)
+    for variable, placeholder in zip(("LETME_PREVIOUS", "LETME_PREVIOUS_MODE", "LETME_PREVIOUS_REGION"),
+                                     PLACEHOLDERS, strict=True):
+        placed_change.set(variable, placeholder)
+    plain, placed = shell.render(plain_change), shell.render(placed_change)
+    # The record must give exactly what this run printed, and its placeholders be found where they belong.
+    if (any(placed.count(placeholder) != 1 or placeholder in plain for placeholder in PLACEHOLDERS)
+            or _use_code(shown, plain, placed) != shell.render(change)):
+        return
+    history_path = str(history.history_file(settings.context))
+    seen = [entry for entry in seen if entry[1] != history_path]  # it changes with every switch: answer_use writes it
+    tail = argv[1:]
+    fields = [USE_VERSION.decode(), str(os.geteuid()), str(creds.expires), str(creds.window(settings.refresh_window)),
+              str(len(tail)), *tail]
+    environment = _use_environment()
+    fields += [str(len(environment)), *environment, str(len(seen))]
+    for entry in seen:
+        fields += entry
+    fields += [str(valid_until), str(int(os.isatty(2))), history_path, account.name, shown, said, plain, placed]
+    if any("\0" in field for field in fields):
+        return
+    body = "\0".join(fields).encode("utf-8", "surrogateescape")
+    with contextlib.suppress(LetmeError, OSError):
+        fsutil.atomic_write(paths.cache_dir() / "hot" / f"{name}+use", body, mode=0o600)
 
 
 def forget(account: str) -> None:

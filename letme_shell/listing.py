@@ -25,15 +25,23 @@ if TYPE_CHECKING:
 MAGIC = "letme_listing 2"
 
 
+SOURCE_WIDTH = len("organizations")
+
+
 def table(accounts: Sequence[Account]) -> str:
-    """Header and one line per account; the NAME column as wide as the longest name."""
+    """Header and one line per account; the NAME column as wide as the longest name. A SOURCE column (table,
+    aws-config, organizations) when any account comes from elsewhere than the table: a table-only catalog
+    prints as it always did."""
     width = max(len("NAME"), *(len(a.name) for a in accounts)) if accounts else len("NAME")
-    lines = [f"{'NAME':<{width}}  {'ID':<12}  {'HOPS':>4}  {'REGIONS':<24}  DESCRIPTION"]
+    sourced = any(a.source != "table" for a in accounts)
+    source_head = f"{'SOURCE':<{SOURCE_WIDTH}}  " if sourced else ""
+    lines = [f"{'NAME':<{width}}  {'ID':<12}  {'HOPS':>4}  {'REGIONS':<24}  {source_head}DESCRIPTION"]
     for a in accounts:
         # Descriptions and ids are untrusted text: printable() leaves no escape or newline.
         regions = validate.printable(",".join(a.regions), 40) or "-"
         account_id = validate.printable(a.id, 12) if a.id else "-"
-        lines.append(f"{a.name:<{width}}  {account_id:<12}  {len(a.roles):>4}  {regions:<24}  "
+        source = f"{a.source:<{SOURCE_WIDTH}}  " if sourced else ""
+        lines.append(f"{a.name:<{width}}  {account_id:<12}  {len(a.roles):>4}  {regions:<24}  {source}"
                      f"{validate.printable(a.description, 60)}")
     return "\n".join(lines) + "\n"
 

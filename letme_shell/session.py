@@ -37,7 +37,7 @@ def resolve(settings: Settings, name: str, offline: bool = False) -> Account:
     if offline:
         raise LetmeError(f"'{validate.printable(name)}' is not in the catalog cache of context '{settings.context}'",
                          "run 'letme init'", ExitCode.NOTHING)
-    if validate.is_account_name(name):
+    if validate.is_account_name(name) and settings.dynamodb_table:
         account = _from_table(settings, name)
         if account is not None:
             return account
@@ -84,6 +84,25 @@ def _other_case(settings: Settings, name: str) -> Account | None:
     return account
 
 
+def for_account(settings: Settings, account: Account) -> Settings:
+    """The settings the account's STS calls are made with. A role profile of ~/.aws/config (account.via) is
+    assumed exactly as the profile says: from its own source profile (the root of its chain), with its
+    mfa_serial (or none: never the context's mfa_arn, which belongs to another identity), duration_seconds and
+    role_session_name; the context's values stand where the profile has none. The origin then names that
+    source profile, so its credentials and MFA session are never taken for another's. Everything else is the
+    context's own settings."""
+    via = account.via
+    if via is None:
+        return settings
+    # Settings(...) rather than copy.copy: this runs on the cached path, which does not import copy.
+    values = settings._asdict()
+    values.update(aws_source_profile=via.source_profile, mfa_arn=via.mfa_serial,
+                  session_duration=via.duration or settings.session_duration)
+    if via.session_name:
+        values["session_name"] = via.session_name
+    return Settings(**values, role_session_name=settings.role_session_name)
+
+
 def _fingerprint(settings: Settings, account: Account) -> str:
     # The origin (context, table, hub region, source profile) and everything that shapes the chain.
     parts: list[object] = [settings.origin(), settings.endpoint(), settings.mfa_arn, settings.session_duration,
@@ -98,12 +117,14 @@ def _fingerprint(settings: Settings, account: Account) -> str:
 
 def cached(settings: Settings, account: Account) -> Credentials | None:
     """Fresh cached credentials (valid beyond the refresh window), or None."""
+    settings = for_account(settings, account)
     creds = latest(settings, account)
     return creds if creds is not None and creds.fresh(settings.refresh_window) else None
 
 
 def latest(settings: Settings, account: Account) -> Credentials | None:
     """The account's cached credentials for this origin, fresh or not (None when there are none)."""
+    settings = for_account(settings, account)
     path = credentials.account_cache_file(settings.context, account.name)
     return credentials.read(path, _fingerprint(settings, account))
 
@@ -118,6 +139,7 @@ def credentials_for(settings: Settings, account: Account, mfa_code: str | None =
     filled meanwhile. --mfa-code is the first attempt's code, so concurrent callers given one
     still make one MFA session and one role chain.
     """
+    settings = for_account(settings, account)
     if not renew and (creds := cached(settings, account)) is not None:
         return creds
     from letme_shell import aws, sts

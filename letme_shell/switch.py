@@ -17,7 +17,7 @@ import os
 import shlex
 import sys
 
-from letme_shell import awsfiles, envchange, naming, validate
+from letme_shell import awsfiles, envchange, naming, paths, validate
 from letme_shell.catalog import Account
 from letme_shell.config import Settings
 from letme_shell.credentials import Credentials
@@ -65,9 +65,30 @@ def pick_region(settings: Settings, account: Account, region: str | None) -> str
     return account.regions[0] if account.regions else settings.aws_source_profile_region
 
 
+def own_profile(settings: Settings, account: Account) -> str | None:
+    """The user's role profile an account of ~/.aws/config came from, when the profile letme would write for
+    the account has that very name (`dev` in [general]); None otherwise. letme never writes over it, not even
+    with --force: the account would be gone from the next `init`."""
+    via = account.via
+    if via is not None and naming.qualified(account.name, settings.context) == via.profile:
+        return str(via.profile)
+    return None
+
+
+def refuse_own_profile(settings: Settings, account: Account) -> None:
+    profile = own_profile(settings, account)
+    if profile is not None:
+        raise LetmeError(f"'{account.name}' is your own profile [profile {validate.printable(profile)}] in "
+                         f"{paths.aws_config_file()}, which letme read it from and never writes over",
+                         f"use --profile {validate.printable(profile)} as it is, or 'letme exec {account.name} -- …' "
+                         "/ 'letme use --mode env' for letme's cached credentials")
+
+
 def profile_for(settings: Settings, account: Account, mode: str, region: str,
                 creds: Credentials) -> awsfiles.Profile | None:
     """The AWS profile `mode` needs, named `account[@context]` (see naming), or None (env mode)."""
+    if mode != "env":
+        refuse_own_profile(settings, account)
     if mode == "process":
         return process_profile(settings, account, region)
     name = naming.qualified(account.name, settings.context)
@@ -79,6 +100,7 @@ def profile_for(settings: Settings, account: Account, mode: str, region: str,
 def process_profile(settings: Settings, account: Account, region: str) -> awsfiles.Profile:
     """`[profile X]` running `letme credential-process X` (process mode, and `obtain --credential-process`);
     no section in the credentials file, whose static keys botocore would read first."""
+    refuse_own_profile(settings, account)
     return awsfiles.profile_for(naming.qualified(account.name, settings.context), settings.origin(), region,
                                 process_command=process_command(settings, account))
 

@@ -97,6 +97,8 @@ def scrub(text: str) -> str:
 
 # Whether this run said anything on stderr: hot.py records only answers given silently.
 SAID = False
+# Every line said, while hot.py records a `use` (which says one line, that its record says again).
+LINES: list[str] | None = None
 
 
 def _emit(prefix: str, message: str, color: str) -> None:
@@ -104,7 +106,10 @@ def _emit(prefix: str, message: str, color: str) -> None:
     SAID = True
     if _stderr_color():
         prefix = f"\033[{color}m{prefix}\033[0m"
-    print(f"{prefix}{scrub(message)}", file=sys.stderr)
+    line = f"{prefix}{scrub(message)}"
+    if LINES is not None:
+        LINES.append(line)
+    print(line, file=sys.stderr)
 
 
 def info(message: str) -> None:

@@ -20,6 +20,10 @@ MFA_ARN = re.compile(rf"arn:{PARTITION}:iam::\d{{12}}:mfa/[\w+=,.@/-]{{1,512}}")
 SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
 # STS ExternalId: 2-1224 of these characters (ASCII only: \w would take other scripts' letters).
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+# An IAM role name, optionally after a path (team/admin): what organizations_role names in every member account.
+ROLE_NAME = re.compile(r"(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
+# STS SerialNumber: an MFA device ARN, or a hardware token's serial (9-256 of these characters).
+MFA_SERIAL = re.compile(r"[\w+=/:,.@-]{9,256}", re.ASCII)
 CONTEXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 # An account outside its context: NAME@CONTEXT (see naming); the shells' hooks check LETME_ACCOUNT against it.
 QUALIFIED_NAME = re.compile(rf"{ACCOUNT_NAME.pattern}(@{CONTEXT_NAME.pattern})?")
@@ -87,6 +91,30 @@ def suggested_name(value: str) -> str | None:
     """A valid account name close to `value` (`Acme Prod` → `Acme-Prod`), to suggest a rename; None if none."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", value).lstrip("._-").rstrip("-")[:128]
     return name if ACCOUNT_NAME.fullmatch(name) else None
+
+
+def name_from_text(text: str) -> str | None:
+    """A valid account name made from free text (an Organizations account's name, a profile name), always the
+    same for the same text: letters with accents lose them (NFKD, `Café` → `Cafe`), every run of other
+    characters outside letters, digits and `._-` becomes one `-`, and what is left may not start with `._-` or
+    end with `-`; at most 128 characters. None when nothing is left (a name of symbols or another script)."""
+    import unicodedata
+
+    folded = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return suggested_name(folded)
+
+
+def is_role_name(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= 512 and ROLE_NAME.fullmatch(value) is not None
+
+
+def is_mfa_serial(value: object) -> bool:
+    return isinstance(value, str) and MFA_SERIAL.fullmatch(value) is not None
+
+
+def is_profile_name(value: object) -> bool:
+    """An AWS profile name letme may hand to botocore and show: one printable line, no blank at either end."""
+    return isinstance(value, str) and 0 < len(value) <= 256 and value.isprintable() and value == value.strip()
 
 
 def is_region(value: object) -> bool:

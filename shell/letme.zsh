@@ -334,15 +334,17 @@ __letme_schedule() {
 
 # Run by sched: after every precmd function (see __letme_precmd), or while zsh
 # waits for input. Computes the segment again, puts it in PROMPT, schedules the
-# next change and, in the line editor, redraws the prompt.
+# next change and, in the line editor, redraws the prompt. Returns the status it
+# found: an event that fell due while a command ran runs before the next prompt,
+# and zsh leaves its status in $? in place of the command's.
 __letme_tick() {
-    \builtin local __letme_subst=0 __letme_bang=0
+    \builtin local __letme_status=$? __letme_subst=0 __letme_bang=0
     [[ -o prompt_subst ]] && __letme_subst=1
     [[ -o prompt_bang ]] && __letme_bang=1
     \builtin emulate -L zsh
     __letme_tick_at=0
     # Taken out of precmd_functions by the user: the prompt is no longer letme's to draw.
-    ((${precmd_functions[(Ie)__letme_precmd]})) || \builtin return 0
+    ((${precmd_functions[(Ie)__letme_precmd]})) || \builtin return $__letme_status
     \builtin local now=${EPOCHSECONDS-}
     __letme_uint $now || now=${(%):-%D{%s}}
     __letme_segment $now $__letme_bang
@@ -351,7 +353,7 @@ __letme_tick() {
     if \builtin zle 2>/dev/null; then
         \builtin zle reset-prompt
     fi
-    \builtin return 0
+    \builtin return $__letme_status
 }
 
 # ---- a line before commands on expired credentials ---------------------------------

@@ -100,7 +100,10 @@ HOT_PATHS = {
                             "letme_shell.ini", "letme_shell.naming", "letme_shell.resources", "letme_shell.shells",
                             "letme_shell.shells.base", "letme_shell.shells.bash", "letme_shell.switch",
                             # The history of recent accounts: one small file read (written only on a change).
-                            "letme_shell.history"},
+                            "letme_shell.history",
+                            # hot: the full command records its switch (test_hot_use.py: the recorded one
+                            # imports letme_shell, entry and hot, nothing else)
+                            "letme_shell.hot"},
             COMMON_STDLIB | {"shlex"}),
 }
 SNAPSHOT = """

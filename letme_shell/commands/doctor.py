@@ -86,7 +86,10 @@ def check_catalog(settings: Settings) -> Check:
     if info is None:
         return Check("catalog", FAIL, f"no catalog cache for context '{settings.context}'", "run 'letme init'")
     age = time.time() - info.fetched_at
-    text = f"{info.count} accounts from '{info.table}', fetched {_age(age)} ago"
+    sources = settings.sources()
+    where = f"'{info.table}'" if sources == ["table"] else ", ".join(
+        f"the table '{info.table}'" if source == "table" else source for source in sources)
+    text = f"{info.count} accounts from {where}, fetched {_age(age)} ago"
     stale = catalog.mismatch(settings, info)
     if stale is not None:  # every command refuses such a cache until `letme init`
         return Check("catalog", FAIL, stale, "run 'letme init'")

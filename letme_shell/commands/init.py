@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from letme_shell import catalog, ui
+from letme_shell import catalog, config, ui
 from letme_shell.commands import _common
 from letme_shell.config import Settings
 from letme_shell.errors import LetmeError
@@ -26,8 +26,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def fetch(settings: Settings) -> catalog.CatalogInfo:
-    """Read the whole table into the cache (`init`, and a first `list`), with progress on a terminal only."""
-    from letme_shell import catalog_sync
+    """Read every configured source into the cache (`init`, and a first `list`), with progress on a terminal
+    only: the table, and beside it ~/.aws/config's role profiles and AWS Organizations (catalog_merge)."""
+    from letme_shell import catalog_merge
 
     show = sys.stderr.isatty() and not ui.QUIET
 
@@ -36,18 +37,41 @@ def fetch(settings: Settings) -> catalog.CatalogInfo:
             sys.stderr.write(f"\rletme: read {seen} items…")
             sys.stderr.flush()
 
-    accounts, rejected = catalog_sync.scan(settings, progress)
+    merged = catalog_merge.collect(settings, progress)
     if show:
         sys.stderr.write("\r\033[K")
-    for line in rejected:
-        ui.warn(f"skipped {line}")
-    if not accounts:
-        # An empty or wholly invalid table is a set-up problem (wrong table, wrong region, a bad
+    for line in merged.notes:
+        ui.warn(line)
+    rejected = sum(1 for line in merged.notes if line.startswith("skipped "))
+    sources = settings.sources()
+    if not merged.accounts:
+        # An empty or wholly invalid catalog is a set-up problem (wrong table, wrong region, a bad
         # import); replacing a working cache with nothing would hide it until the next switch fails.
-        found = f"none of its {len(rejected)} items is valid" if rejected else "it has no items"
-        raise LetmeError(f"no accounts in the DynamoDB table '{settings.dynamodb_table}': {found}",
-                         "check dynamodb_table and aws_source_profile_region; the cache was left as it was")
-    info = catalog.write_cache(settings, accounts)
-    ui.info(f"cached {info.count} accounts from '{settings.dynamodb_table}' (context '{settings.context}')"
-            + (f"; skipped {len(rejected)} invalid items" if rejected else ""))
+        found = f"none of its {rejected} items is valid" if rejected else "it has no items"
+        if sources == [config.TABLE_SOURCE]:
+            raise LetmeError(f"no accounts in the DynamoDB table '{settings.dynamodb_table}': {found}",
+                             "check dynamodb_table and aws_source_profile_region; the cache was left as it was")
+        raise LetmeError(f"no accounts in any catalog source of context '{settings.context}' "
+                         f"({', '.join(sources)})",
+                         "check the sources in the letme config; the cache was left as it was")
+    info = catalog.write_cache(settings, merged.accounts, shadowed=merged.shadowed)
+    skipped = f"; skipped {rejected} invalid items" if rejected else ""
+    if sources == [config.TABLE_SOURCE]:
+        ui.info(f"cached {info.count} accounts from '{settings.dynamodb_table}' (context '{settings.context}')"
+                + skipped)
+    else:
+        for source in sources:
+            if not merged.counts[source]:
+                ui.warn(f"no accounts from {_named(settings, source)}")
+        parts = ", ".join(f"{merged.counts[source]} from {_named(settings, source)}" for source in sources)
+        shadowed = f"; {len(merged.shadowed)} names in two sources" if merged.shadowed else ""
+        ui.info(f"cached {info.count} accounts (context '{settings.context}': {parts}){shadowed}{skipped}")
     return info
+
+
+def _named(settings: Settings, source: str) -> str:
+    if source == config.TABLE_SOURCE:
+        return f"the table '{settings.dynamodb_table}'"
+    if source == config.AWS_CONFIG_SOURCE:
+        return "the AWS config's role profiles"
+    return f"AWS Organizations (role {settings.organizations_role})"

@@ -93,6 +93,11 @@ def run(args: argparse.Namespace) -> int:
     count = f"{len(rows)} of {total}" if len(rows) != total else f"{total}"
     age = f", cached {_age(time.time() - info.fetched_at)} ago ('letme init' refreshes)" if info else ""
     ui.info(f"{count} accounts {where}{age}")
+    if info is not None and info.shadowed:
+        # Never silent: a name two sources had is listed once, as the first source's (catalog_merge).
+        shown = ", ".join(f"{name} ({winner}, not {loser})" for name, winner, loser in info.shadowed[:5])
+        more = f" and {len(info.shadowed) - 5} more" if len(info.shadowed) > 5 else ""
+        ui.info(f"in two sources, listed once: {shown}{more}; 'letme init' names them")
     sys.stdout.write(text)
     return 0
 

@@ -184,9 +184,10 @@ def inspect(args: argparse.Namespace, env: Mapping[str, str], now: float) -> dic
                             "are in use")
     report["catalog_id"] = found[1].id if found is not None else None
     if found is not None:
-        # Where the account's roles come from: the catalog, or `use --role-arn` (an ad-hoc role).
+        # Where the account's roles come from: a catalog source (table, aws-config, organizations), or
+        # `use --role-arn` (an ad-hoc role, kind "role").
         report["source"] = {"kind": "role", "roles": list(found[1].roles)} if found[1].is_adhoc \
-            else {"kind": "catalog"}
+            else {"kind": found[1].source}
     report["refresh"] = _refresh(context, raw, report["mode"], env)
     report["environment"]["matches"] = not problems
     return report

@@ -18,10 +18,11 @@ import os
 import sys
 import time
 
-from letme_shell import catalog, config, history, session, switch, ui, validate
+from letme_shell import catalog, config, history, hot, session, switch, ui, validate
 from letme_shell.catalog import Account
 from letme_shell.commands import _common
 from letme_shell.config import Settings
+from letme_shell.credentials import Credentials
 from letme_shell.envchange import EnvChange
 from letme_shell.errors import ExitCode, LetmeError
 from letme_shell.shells import Shell
@@ -155,14 +156,39 @@ def previous_state() -> tuple[str | None, str | None, str | None]:
     return os.environ.get("LETME_ACCOUNT"), os.environ.get("LETME_MODE"), os.environ.get("AWS_REGION")
 
 
+class Switched:
+    """What a switch did: the EnvChange, and what `hot` records of it. (A plain class: typing's NamedTuple
+    would be one more import on the cached path.)"""
+
+    def __init__(self, change: EnvChange, account: Account, creds: Credentials, ttl: str):
+        self.change = change
+        self.account = account
+        self.creds = creds
+        self.ttl = ttl  # the time left, as the message said it
+
+
 def change_for(settings: Settings, name: str | Account, mode: str | None, region: str | None,
                mfa_code: str | None, force: bool = False, previous: str | None = None, cached_only: bool = False,
                previous_mode: str | None = None, previous_region: str | None = None) -> EnvChange:
     """Credentials for `name` (cache first), the AWS files its mode needs, and the EnvChange.
     `name` may be the account itself (an ad-hoc role). `previous` and its mode and region (see
     previous_state) are recorded for `letme back`."""
+    return switch_to(settings, name, mode, region, mfa_code, force, previous, cached_only, previous_mode,
+                     previous_region).change
+
+
+def switch_to(settings: Settings, name: str | Account, mode: str | None, region: str | None,
+              mfa_code: str | None, force: bool = False, previous: str | None = None, cached_only: bool = False,
+              previous_mode: str | None = None, previous_region: str | None = None) -> Switched:
+    """change_for, with what it used."""
     account = session.resolve(settings, name) if isinstance(name, str) else name
     mode = mode or settings.use_mode
+    if mode != "env" and (own := switch.own_profile(settings, account)) is not None:
+        # The profile letme would write is the user's own role profile the account came from: hand the
+        # credentials over in the environment instead of writing over it.
+        ui.info(f"'{account.name}' is your own profile '{validate.printable(own)}' in the AWS config, which letme "
+                f"does not write over: using env mode instead of {mode}")
+        mode = "env"
     chosen_region = switch.pick_region(settings, account, region)
     if cached_only:
         creds = session.cached(settings, account)
@@ -172,9 +198,9 @@ def change_for(settings: Settings, name: str | Account, mode: str | None, region
         creds = session.credentials_for(settings, account, mfa_code)
     switch.sync_files(switch.profile_for(settings, account, mode, chosen_region, creds), force)
     change = switch.env_change(settings, account, mode, chosen_region, creds, previous, previous_mode, previous_region)
-    ui.info(f"using {account.name} ({mode} mode, {chosen_region}), "
-            f"credentials valid for {ttl_text(creds.seconds_left(int(time.time())))}")  # whole seconds, as the prompt
-    return change
+    ttl = ttl_text(creds.seconds_left(int(time.time())))  # whole seconds, as the prompt
+    ui.info(f"using {account.name} ({mode} mode, {chosen_region}), credentials valid for {ttl}")
+    return Switched(change, account, creds, ttl)
 
 
 def emit(shell: Shell, change: EnvChange) -> None:
@@ -195,6 +221,8 @@ def run(args: argparse.Namespace) -> int:
         emit(shell, change)
         history.remember(change)
         return 0
+    # An ad-hoc role's use is not recorded for hot.py's answer: it writes the alias's record (below) as well.
+    seen = None if adhoc is not None else hot.recording(getattr(args, "argv", None))
     if adhoc is not None:
         chosen: str | Account = adhoc
     elif args.account is None:
@@ -205,15 +233,17 @@ def run(args: argparse.Namespace) -> int:
         settings, chosen = _common.settings_for(args, args.account)
         confirm_production(settings, chosen, args.yes)
     previous, previous_mode, previous_region = previous_state()
-    change = change_for(settings, chosen, args.mode, args.region, args.mfa_code, args.force, previous=previous,
-                        previous_mode=previous_mode, previous_region=previous_region)
+    switched = switch_to(settings, chosen, args.mode, args.region, args.mfa_code, args.force, previous=previous,
+                         previous_mode=previous_mode, previous_region=previous_region)
     if adhoc is not None:
         from letme_shell import adhoc as adhoc_roles
 
         # What names the alias later without its ARNs (back, the prompt's refresh, status) assumes this chain.
         adhoc_roles.remember(settings, adhoc)
-    emit(shell, change)
-    history.remember(change)  # the picker and TAB offer recent accounts first
+    emit(shell, switched.change)
+    history.remember(switched.change)  # the picker and TAB offer recent accounts first
     # A catalog older than catalog_max_age: renewed by a detached `letme init`, never waited for.
     catalog.renew_if_old(settings, settings.catalog_max_age, getattr(args, "config", None))
+    if seen is not None:
+        hot.remember_use(args.argv, seen, settings, shell, switched)
     return 0

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.shells.harness import SENTINEL, Shell
+from tests.shells.harness import PROMPT, SENTINEL, Shell
 
 SHELLS = ["bash", "zsh", "fish"]
 MFA = "--mfa-code 123456"
@@ -361,6 +361,23 @@ def test_zsh_countdown_redraws_while_waiting_for_input(start):
     sh.run(f"print -rl -- $zsh_scheduled_events > {out}")
     assert "__letme" not in out.read_text()
     assert ":true" in out.read_text()
+
+
+def test_zsh_segment_events_keep_the_status_of_the_last_command(start):
+    """zsh runs a due sched event before the next prompt and leaves the event's status in `$?` in place of the
+    command's. The hook's event must hand back the status it found: a theme's precmd added after the hook's
+    (a plugin manager loading one at the first prompt) makes the hook put its segment back from an event due
+    at once, and `$?` said 0 after a failed command."""
+    sh = start("zsh")
+    _expires_in(sh, 3600)
+    for index, (command, status) in enumerate((("false", "1"), ("(exit 7)", "7"), ("true", "0"))):
+        out = sh.workdir / f"status-{index}"
+        # not sh.run: its sync runs a command of its own before the next line
+        sh.child.sendline(f"theme{index}() {{ PROMPT=$PROMPT }}; precmd_functions+=(theme{index}); {command}")
+        sh.child.expect(PROMPT, timeout=15)
+        sh.run(f"print -r -- $? > {out}")
+        assert out.read_text().strip() == status, command
+        assert segments(sh) in (["[aws:example1 59m]"], ["[aws:example1 1h00m]"])
 
 
 EXPIRED_LINE = "letme: the credentials for example1 have expired; run 'letme refresh'"
