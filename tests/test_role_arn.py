@@ -297,3 +297,15 @@ def test_role_records_are_private(catalogued: Sandbox) -> None:
     record: Path = catalogued.home / ".local" / "state" / "letme" / "roles" / "general" / "audit"
     assert record.stat().st_mode & 0o777 == 0o600
     assert json.loads(record.read_text())["roles"] == [ROLE_A]
+
+
+def test_a_repeated_use_of_an_alias_never_answers_it_with_another_arn(catalogued: Sandbox) -> None:
+    """`use` is answered from a record too (hot.answer_use): an ad-hoc use is never recorded, so the alias's
+    next switch with another ARN gets that role, in the `--name` first form that hot.py names records by."""
+    for _ in range(3):
+        used = catalogued.ok("use", "--name", "x", "--role-arn", ROLE_A, *MFA, "--shell", "bash")
+        assert ":333333333333:assumed-role/Auditor/" in evaluated(catalogued, used.stdout, *WHO).stdout
+    # No record of the switch (x@general+use); x@general is the credential-process record of the SDK's call.
+    assert not list((catalogued.home / ".cache" / "letme" / "hot").glob("x@*+use"))
+    other = catalogued.ok("use", "--name", "x", "--role-arn", ROLE_B, "--shell", "bash")
+    assert ":444444444444:assumed-role/Deployer/" in evaluated(catalogued, other.stdout, *WHO).stdout
