@@ -239,25 +239,25 @@ __letme_command_line() {
 __letme_flags() {
     local common='--help --config --context --debug --quiet'
     case $1 in
-        use) __letme_flag_list="$common --mode --region --mfa-code --role-session-name --force --yes --shell" ;;
+        use) __letme_flag_list="$common --role-arn --name --external-id --mode --region --mfa-code --role-session-name --force --yes --shell" ;;
         leave) __letme_flag_list="$common --shell" ;;
         allow) __letme_flag_list="$common --shell" ;;
         deny) __letme_flag_list="$common --shell" ;;
         dir) __letme_flag_list="$common --shell" ;;
         back) __letme_flag_list="$common --mfa-code --yes --shell" ;;
         status) __letme_flag_list="$common --verify --json" ;;
-        shell) __letme_flag_list="$common --mode --region --mfa-code --role-session-name --force" ;;
-        exec) __letme_flag_list="$common --region --mfa-code --role-session-name --shell" ;;
+        shell) __letme_flag_list="$common --role-arn --name --external-id --mode --region --mfa-code --role-session-name --force" ;;
+        exec) __letme_flag_list="$common --role-arn --name --external-id --region --mfa-code --role-session-name --shell" ;;
         refresh) __letme_flag_list="$common --mfa-code --background --apply --no-prompt --shell" ;;
-        obtain | ob) __letme_flag_list="$common --mfa-code --role-session-name --renew --region --force --credential-process --v1" ;;
-        credential-process) __letme_flag_list="$common --mfa-code --role-session-name --renew" ;;
+        obtain | ob) __letme_flag_list="$common --role-arn --name --external-id --mfa-code --role-session-name --renew --region --force --credential-process --v1" ;;
+        credential-process) __letme_flag_list="$common --role-arn --name --external-id --mfa-code --role-session-name --renew" ;;
         remove | rm) __letme_flag_list="$common --force" ;;
         reset) __letme_flag_list="$common --all --yes" ;;
         list | ls) __letme_flag_list="$common --tag --json --names" ;;
         init) __letme_flag_list="$common --remove" ;;
         config) __letme_flag_list="$common --json --force" ;;
         config-file) __letme_flag_list="$common --force --print" ;;
-        console) __letme_flag_list="$common --region --mfa-code --print --json" ;;
+        console) __letme_flag_list="$common --role-arn --name --external-id --region --mfa-code --print --json" ;;
         doctor) __letme_flag_list="$common --json --no-network" ;;
         demo) __letme_flag_list="$common --shell --accounts" ;;
         '') __letme_flag_list="$common --version" ;;
@@ -284,7 +284,7 @@ __letme_candidates() {
             continue
         fi
         case $word in
-            --config | --context | --region | --mode | --mfa-code | --inline-mfa | --role-session-name | --shell | --tag) option=$word ;;
+            --config | --context | --region | --mode | --mfa-code | --inline-mfa | --role-session-name | --role-arn | --name | --external-id | --shell | --tag) option=$word ;;
             --)
                 # `letme exec ACCOUNT -- CMD`: the rest is an ordinary command line.
                 [[ $sub == exec ]] && __letme_command_line $((i + 1))
@@ -336,7 +336,7 @@ __letme_candidates() {
             __letme_fuzzy "$cur" "${__letme_context_list[@]}"
             return 0
             ;;
-        --mfa-code | --inline-mfa | --role-session-name | --tag) return 0 ;;
+        --mfa-code | --inline-mfa | --role-session-name | --role-arn | --name | --external-id | --tag) return 0 ;;
     esac
     if [[ $cur == -* ]]; then
         __letme_flags "$sub"

@@ -105,7 +105,7 @@ function __letme_parse
                 # `letme exec ACCOUNT -- CMD`: what follows is a command line of its own.
                 set -g __letme_c_rest 1
                 break
-            case --config --context --region --mode --mfa-code --inline-mfa --role-session-name --shell --tag
+            case --config --context --region --mode --mfa-code --inline-mfa --role-session-name --role-arn --name --external-id --shell --tag
                 set option $word
             case '-*'
             case '*'
@@ -235,6 +235,9 @@ complete -c letme -n '__letme_subcommand_is use shell' -l mode -x -k -a '(__letm
 complete -c letme -n '__letme_subcommand_is use obtain ob shell exec console' -l region -x -k -a '(__letme_complete_regions)' -d region
 complete -c letme -n '__letme_subcommand_is use back shell exec refresh obtain ob credential-process console' -l mfa-code -x -d 'MFA code'
 complete -c letme -n '__letme_subcommand_is use shell exec obtain ob credential-process' -l role-session-name -x -d 'RoleSessionName'
+complete -c letme -n '__letme_subcommand_is use shell exec obtain ob credential-process console' -l role-arn -x -d 'a role not in the catalog (repeat: a chain)'
+complete -c letme -n '__letme_subcommand_is use shell exec obtain ob credential-process console' -l name -x -d 'with --role-arn: its name'
+complete -c letme -n '__letme_subcommand_is use shell exec obtain ob credential-process console' -l external-id -x -d 'with --role-arn: ExternalId'
 complete -c letme -n '__letme_subcommand_is use obtain ob shell' -l force -d 'replace a profile letme did not write'
 complete -c letme -n '__letme_subcommand_is use back' -l yes -d 'switch into a production account without asking'
 complete -c letme -n '__letme_subcommand_is remove rm' -l force -d 'remove a profile letme did not write'

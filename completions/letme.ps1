@@ -54,7 +54,7 @@ Register-ArgumentCompleter -Native -CommandName letme -ScriptBlock {
     $candidates = @()
     if ($wordToComplete.StartsWith('-')) {
         $candidates = @('--help', '--config', '--context', '--debug', '--quiet', '--mode', '--region', '--mfa-code',
-            '--force', '--shell', '--verify', '--json')
+            '--force', '--shell', '--verify', '--json', '--role-arn', '--name', '--external-id')
     } elseif ($positional.Count -eq 0) {
         $candidates = $commands
     } elseif ($positional.Count -eq 1 -and $positional[0] -in @('use', 'shell', 'exec', 'obtain', 'ob',

@@ -60,6 +60,8 @@ class Account(namedtuple("Account", "name id description regions roles tags exte
     ORGANIZATIONS_SOURCE) and via (a Via, or None): all validated."""
 
     __slots__ = ()
+    # True for a role named on the command line (adhoc.AdhocAccount), not in any catalog.
+    is_adhoc = False
 
     def to_json(self) -> dict[str, Any]:
         # "name" first: the cache lookup searches for the line that starts with it. A table account's line

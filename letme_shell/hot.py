@@ -82,7 +82,11 @@ def _plain(part: str) -> bool:
 
 def _record_name(tail: list[str]) -> str | None:
     """The record's file name for this command line: ACCOUNT@CONTEXT (the context of --context, else
-    empty). Only plain names: anything else is left to the full command."""
+    empty). ACCOUNT is the first word, or an ad-hoc role's `--name ALIAS` when the line starts with it (as
+    the profiles `use --role-arn` writes do; the record holds the whole line, ARNs included, so it answers
+    only the same alias with the same chain). Only plain names: anything else is left to the full command."""
+    if tail[:1] == ["--name"]:
+        tail = tail[1:]
     if not tail or not _plain(tail[0]):
         return None
     context = ""

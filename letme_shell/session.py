@@ -25,6 +25,12 @@ def resolve(settings: Settings, name: str, offline: bool = False) -> Account:
     account = catalog.lookup(settings, name)
     if account is not None:
         return account
+    # An alias `use --role-arn` recorded (adhoc.py): not in the catalog, whose names it may never take.
+    from letme_shell import adhoc
+
+    account = adhoc.recall(settings, name)
+    if account is not None:
+        return account
     account = _other_case(settings, name)
     if account is not None:
         return account
@@ -178,7 +184,8 @@ def _refresh_command(settings: Settings, account: Account) -> str:
 
 
 def forget(settings: Settings, name: str) -> bool:
-    from letme_shell import hot
+    from letme_shell import adhoc, hot
 
     hot.forget(name)  # the recorded answers hold the same keys
-    return credentials.store(settings).forget(credentials.account_cache_file(settings.context, name))
+    recorded = adhoc.forget(settings, name)  # an ad-hoc role's chain, recorded by `use --role-arn`
+    return credentials.store(settings).forget(credentials.account_cache_file(settings.context, name)) or recorded

@@ -36,11 +36,20 @@ def letme_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "letme_shell"]
 
 
-def process_command(settings: Settings, account: str) -> str:
+def process_command(settings: Settings, account: str | Account) -> str:
     """The profile's credential_process: pinned to this config file (absolute: an SDK may start
     anywhere, with other XDG variables, or from cron) and this context, and carrying the origin,
-    so `credential-process` refuses to answer for a config that now means another account."""
-    argv = [*letme_command(), "credential-process", account, "--context", settings.context,
+    so `credential-process` refuses to answer for a config that now means another account.
+    An ad-hoc role (adhoc.py) is named by its ARNs, so the SDK's renewals assume that same chain."""
+    if isinstance(account, str):
+        named = [account]
+    elif account.is_adhoc:
+        from letme_shell import adhoc  # only then: not on the cached `use` of a catalog account
+
+        named = adhoc.command_args(account)  # `--name ALIAS` first: hot.py names its record by it
+    else:
+        named = [account.name]
+    argv = [*letme_command(), "credential-process", *named, "--context", settings.context,
             "--config", os.path.abspath(settings.path), "--origin", settings.origin()]
     if settings.role_session_name:  # the SDK's renewals keep the session name `use` was given
         argv += ["--role-session-name", settings.role_session_name]
@@ -93,7 +102,7 @@ def process_profile(settings: Settings, account: Account, region: str) -> awsfil
     no section in the credentials file, whose static keys botocore would read first."""
     refuse_own_profile(settings, account)
     return awsfiles.profile_for(naming.qualified(account.name, settings.context), settings.origin(), region,
-                                process_command=process_command(settings, account.name))
+                                process_command=process_command(settings, account))
 
 
 def sync_files(profile: awsfiles.Profile | None, force: bool) -> None:

@@ -14,6 +14,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from letme_shell.adhoc import AdhocAccount
+
 
 def speaks(args: argparse.Namespace) -> bool:
     """Whether someone reads this command's stderr, so that it may say which config file it read: not an SDK
@@ -91,6 +93,71 @@ def add_session_name(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role-session-name", metavar="NAME", type=role_session_name,
                         help="RoleSessionName of the sessions this command makes (default: session_name in the "
                         "config, else <account>-letme-session)")
+
+
+def _role_arn(text: str) -> str:
+    from letme_shell import validate
+
+    if not validate.is_role_arn(text):
+        raise argparse.ArgumentTypeError(f"'{validate.printable(text)}' is not an IAM role ARN "
+                                         "(arn:aws:iam::123456789012:role/NAME)")
+    return text
+
+
+def _alias(text: str) -> str:
+    from letme_shell import validate
+
+    if not validate.is_account_name(text):
+        raise argparse.ArgumentTypeError(f"'{validate.printable(text)}' is not a valid account name (1-128 ASCII "
+                                         "letters, digits, '.', '_' and '-', starting with a letter or digit)")
+    return text
+
+
+def _external_id(text: str) -> str:
+    from letme_shell import validate
+
+    if not validate.EXTERNAL_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"'{validate.printable(text)}' is not an STS external id "
+                                         "(2-1224 letters, digits or +=,.@:/_-)")
+    return text
+
+
+# The argparse types of the ad-hoc role options, for exec's own late-option parser.
+ADHOC_TYPES = {"role_arn": _role_arn, "name": _alias, "external_id": _external_id}
+
+
+def add_role_arn(parser: argparse.ArgumentParser) -> None:
+    """--role-arn (repeatable: a chain), --name and --external-id: a role that is not in the catalog (adhoc.py)."""
+    parser.add_argument("--role-arn", metavar="ARN", action="append", type=_role_arn,
+                        help="assume this role instead of a catalog account (no ACCOUNT then); repeat it for a "
+                        "chain, in order")
+    parser.add_argument("--name", metavar="ALIAS", type=_alias,
+                        help="with --role-arn: the name it goes by (default: <account-id>-<RoleName>)")
+    parser.add_argument("--external-id", metavar="ID", type=_external_id,
+                        help="with --role-arn: the ExternalId of the (last) role")
+
+
+def adhoc_account(args: argparse.Namespace, settings: Settings) -> AdhocAccount | None:
+    """The ad-hoc account of --role-arn (see adhoc.py), or None without it. --name and --external-id need
+    --role-arn, and --role-arn takes the place of ACCOUNT: one line each, exit 2."""
+    arns = getattr(args, "role_arn", None)
+    account = getattr(args, "account", None)
+    if not arns:
+        for flag in ("name", "external_id"):
+            if getattr(args, flag, None) is not None:
+                option = "--" + flag.replace("_", "-")
+                raise LetmeError(f"{option} goes with --role-arn",
+                                 "a catalog account is named by ACCOUNT alone (its external id, too, comes from "
+                                 "the catalog)", ExitCode.USAGE)
+        return None
+    if account is not None:
+        from letme_shell import validate
+
+        raise LetmeError(f"give either ACCOUNT ('{validate.printable(account)}') or --role-arn, not both",
+                         "name the role with --name ALIAS", ExitCode.USAGE)
+    from letme_shell import adhoc
+
+    return adhoc.account(settings, arns, getattr(args, "name", None), getattr(args, "external_id", None))
 
 
 def print_json(data: Any) -> None:

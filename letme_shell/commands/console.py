@@ -18,6 +18,7 @@ from letme_shell.commands import _common, use
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("account", nargs="?", metavar="ACCOUNT",
                         help="account name from the catalog (default: this shell's, else the picker)")
+    _common.add_role_arn(parser)
     _common.add_mfa(parser)
     parser.add_argument("--region", metavar="REGION", help="console region (default: the account's first)")
     parser.add_argument("--print", dest="print_url", action="store_true",
@@ -28,8 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from letme_shell import console_url
 
-    settings, name = use.account_or_default(args, "console ACCOUNT")
-    account = session.resolve(settings, name)
+    settings, account = use.target(args, "console ACCOUNT")
     region = switch.pick_region(settings, account, args.region)
     partition = console_url.partition_of(account.roles[-1] if account.roles else None, region)
     endpoint = console_url.federation_endpoint(partition, settings.federation_url)

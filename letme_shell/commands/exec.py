@@ -21,6 +21,7 @@ from letme_shell.errors import ExitCode, LetmeError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.usage = "%(prog)s [ACCOUNT] [options] [-- CMD ARGS...]"
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
+    _common.add_role_arn(parser)
     _common.add_mfa(parser)
     _common.add_session_name(parser)
     use.add_shell_option(parser, "letme exec X")
@@ -57,17 +58,28 @@ def _late_options(args: argparse.Namespace, rest: list[str]) -> list[str]:
             raise LetmeError(f"unexpected {unknown[0]!r} before the command",
                              "put -- before the command: letme exec ACCOUNT -- CMD ARGS", ExitCode.USAGE)
         for key, value in vars(parsed).items():
-            if value not in (None, False):
+            if key == "role_arn" and value:  # a chain: the ARNs before ACCOUNT's place, then these
+                setattr(args, key, [*(getattr(args, key, None) or []), *value])
+            elif value not in (None, False):
                 setattr(args, key, value)
     return cmd
 
 
+class _LateParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One line, as the main parser gives (argparse's own would print its usage first).
+        raise LetmeError(message, "see 'letme exec --help'", ExitCode.USAGE)
+
+
 def _common_parser() -> argparse.ArgumentParser:
-    late = argparse.ArgumentParser(prog="letme exec", add_help=False, allow_abbrev=False)
+    late = _LateParser(prog="letme exec", add_help=False, allow_abbrev=False)
     for flag in ("--region", "--mfa-code", "--shell", "--config", "--context"):
         late.add_argument(flag, dest=flag[2:].replace("-", "_"))
     late.add_argument("--inline-mfa", dest="mfa_code")
     late.add_argument("--role-session-name", type=_common.role_session_name)
+    late.add_argument("--role-arn", action="append", type=_common.ADHOC_TYPES["role_arn"])
+    late.add_argument("--name", type=_common.ADHOC_TYPES["name"])
+    late.add_argument("--external-id", type=_common.ADHOC_TYPES["external_id"])
     late.add_argument("--debug", action="store_true")
     late.add_argument("-q", "--quiet", action="store_true")
     return late
@@ -76,6 +88,12 @@ def _common_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     args.account, rest = _account_and_rest(list(args.words))
     cmd = _late_options(args, rest)
+    if args.role_arn and args.account is not None:  # `letme exec --role-arn ARN aws …`: the command is no ACCOUNT
+        from letme_shell import validate
+
+        raise LetmeError(f"give either ACCOUNT ('{validate.printable(args.account)}') or --role-arn, not both",
+                         "with --role-arn, put -- before the command: letme exec --role-arn ARN -- CMD ARGS",
+                         ExitCode.USAGE)
     change = env_mode_change(args, None, usage="exec ACCOUNT -- CMD")
     if not cmd:
         shell = shells.get(args.shell) if args.shell else shells.detect()

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 
 from letme_shell import session, switch, ui
+from letme_shell.catalog import Account
 from letme_shell.commands import _common
+from letme_shell.errors import ExitCode, LetmeError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    _common.add_account(parser)
+    _common.add_account(parser, optional=True)  # absent with --role-arn
+    _common.add_role_arn(parser)
     _common.add_mfa(parser)
     _common.add_session_name(parser)
     parser.add_argument("--renew", action="store_true", help="ignore cached credentials and ask STS again")
@@ -27,8 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings, name = _common.settings_for(args, args.account)
-    account = session.resolve(settings, name)
+    if args.role_arn or args.name or args.external_id:
+        settings = _common.settings(args)
+        adhoc = _common.adhoc_account(args, settings)
+        assert adhoc is not None
+        account: Account = adhoc
+    elif args.account is None:
+        raise LetmeError("no account given", "name one: letme obtain ACCOUNT (or --role-arn ARN)", ExitCode.USAGE)
+    else:
+        settings, name = _common.settings_for(args, args.account)
+        account = session.resolve(settings, name)
     region = switch.pick_region(settings, account, args.region)  # a bad --region fails before any MFA prompt
     if args.credential_process and not args.v1:
         # The SDK asks letme for credentials when it needs them: none are needed to write the profile.

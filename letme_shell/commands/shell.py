@@ -29,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", choices=config.USE_MODES,
                         help="how the shell gets the credentials (default: env, the keys themselves)")
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
+    _common.add_role_arn(parser)
     _common.add_mfa(parser)
     _common.add_session_name(parser)
     parser.add_argument("--force", action="store_true",
@@ -49,8 +50,7 @@ def env_mode_change(args: argparse.Namespace, previous: str | None, usage: str =
                     mode: str = "env", force: bool = False) -> EnvChange:
     """The child's environment change: the named account, else this shell's (or the picker); `mode` env
     by default, or process/profile with the profile written (never over one letme did not write)."""
-    settings, name = use.account_or_default(args, usage)
-    account = session.resolve(settings, name)
+    settings, account = use.target(args, usage)
     region = switch.pick_region(settings, account, args.region)  # a bad --region fails before any MFA prompt
     creds = session.credentials_for(settings, account, args.mfa_code)
     switch.sync_files(switch.profile_for(settings, account, mode, region, creds), force)

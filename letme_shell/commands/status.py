@@ -143,7 +143,8 @@ def inspect(args: argparse.Namespace, env: Mapping[str, str], now: float) -> dic
         "account": None, "name": None, "context": None, "mode": None, "region": env.get("AWS_REGION"),
         "expires": None, "expiration": None, "seconds_left": None, "production": False,
         "shell_depth": int(depth) if (depth := env.get("LETME_SHELL_DEPTH", "")).isdigit() else 0,
-        "catalog_id": None, "refresh": None, "environment": {"matches": True, "problems": []}, "verify": None,
+        "catalog_id": None, "source": None, "refresh": None,
+        "environment": {"matches": True, "problems": []}, "verify": None,
         "directory": _directory(env),
     }
     if not raw:
@@ -182,6 +183,11 @@ def inspect(args: argparse.Namespace, env: Mapping[str, str], now: float) -> dic
             problems.append(f"AWS_ACCESS_KEY_ID is not the key letme exported for '{raw}': another tool's keys "
                             "are in use")
     report["catalog_id"] = found[1].id if found is not None else None
+    if found is not None:
+        # Where the account's roles come from: a catalog source (table, aws-config, organizations), or
+        # `use --role-arn` (an ad-hoc role, kind "role").
+        report["source"] = {"kind": "role", "roles": list(found[1].roles)} if found[1].is_adhoc \
+            else {"kind": found[1].source}
     report["refresh"] = _refresh(context, raw, report["mode"], env)
     report["environment"]["matches"] = not problems
     return report
@@ -263,6 +269,8 @@ def render(report: dict[str, Any], now: float) -> str:
     if report["production"]:
         notes.append("production")
     rows.append(("account", f"{report['account']}" + (f" ({', '.join(notes)})" if notes else "")))
+    if report["source"] is not None and report["source"]["kind"] == "role":
+        rows.append(("source", f"ad-hoc role {', then '.join(report['source']['roles'])} (not from the catalog)"))
     if report["name"] is not None:
         rows.append(("mode", report["mode"] or "?"))
         rows.append(("region", validate.printable(report["region"]) if report["region"] else "not set"))
@@ -299,7 +307,8 @@ def render(report: dict[str, Any], now: float) -> str:
         else:
             where = f"account {checked['account_id']}"
             if checked["matches"] is True:
-                where += ", as the catalog says"
+                adhoc = report["source"] is not None and report["source"]["kind"] == "role"
+                where += ", the role's account" if adhoc else ", as the catalog says"
             elif checked["matches"] is False:
                 where += f", not {report['account']}'s {checked['catalog_id']}"
             rows.append(("identity", f"{checked['arn']} ({where})"))

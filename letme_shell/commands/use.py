@@ -43,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", choices=config.USE_MODES, help="how credentials reach the shell "
                         "(default: the config's use_mode, 'process')")
     parser.add_argument("--region", metavar="REGION", help="region to export (default: the account's first)")
+    _common.add_role_arn(parser)
     _common.add_mfa(parser)
     _common.add_session_name(parser)
     parser.add_argument("--force", action="store_true", help="replace a profile of that name letme did not write")
@@ -109,6 +110,18 @@ def confirm_production(settings: Settings, name: str, yes: bool) -> None:
         raise LetmeError(f"not switching to {shown}")
 
 
+def target(args: argparse.Namespace, usage: str) -> tuple[Settings, Account]:
+    """The settings and account for `console`, `shell` and `exec`: the ad-hoc role of --role-arn, else
+    account_or_default's account."""
+    if getattr(args, "role_arn", None) or getattr(args, "name", None) or getattr(args, "external_id", None):
+        settings = _common.settings(args)
+        adhoc = _common.adhoc_account(args, settings)
+        assert adhoc is not None  # the options without --role-arn are refused
+        return settings, adhoc
+    settings, name = account_or_default(args, usage)
+    return settings, session.resolve(settings, name)
+
+
 def account_or_default(args: argparse.Namespace, usage: str) -> tuple[Settings, str]:
     """The settings and account name for `console`, `shell` and `exec`: the one named (args.account), else this
     shell's (LETME_ACCOUNT, with a note), else the picker at a terminal, else one line saying it is missing.
@@ -154,20 +167,21 @@ class Switched:
         self.ttl = ttl  # the time left, as the message said it
 
 
-def change_for(settings: Settings, name: str, mode: str | None, region: str | None, mfa_code: str | None,
-               force: bool = False, previous: str | None = None, cached_only: bool = False,
+def change_for(settings: Settings, name: str | Account, mode: str | None, region: str | None,
+               mfa_code: str | None, force: bool = False, previous: str | None = None, cached_only: bool = False,
                previous_mode: str | None = None, previous_region: str | None = None) -> EnvChange:
     """Credentials for `name` (cache first), the AWS files its mode needs, and the EnvChange.
-    `previous` and its mode and region (see previous_state) are recorded for `letme back`."""
+    `name` may be the account itself (an ad-hoc role). `previous` and its mode and region (see
+    previous_state) are recorded for `letme back`."""
     return switch_to(settings, name, mode, region, mfa_code, force, previous, cached_only, previous_mode,
                      previous_region).change
 
 
-def switch_to(settings: Settings, name: str, mode: str | None, region: str | None, mfa_code: str | None,
-              force: bool = False, previous: str | None = None, cached_only: bool = False,
+def switch_to(settings: Settings, name: str | Account, mode: str | None, region: str | None,
+              mfa_code: str | None, force: bool = False, previous: str | None = None, cached_only: bool = False,
               previous_mode: str | None = None, previous_region: str | None = None) -> Switched:
     """change_for, with what it used."""
-    account = session.resolve(settings, name)
+    account = session.resolve(settings, name) if isinstance(name, str) else name
     mode = mode or settings.use_mode
     if mode != "env" and (own := switch.own_profile(settings, account)) is not None:
         # The profile letme would write is the user's own role profile the account came from: hand the
@@ -196,6 +210,10 @@ def emit(shell: Shell, change: EnvChange) -> None:
 
 def run(args: argparse.Namespace) -> int:
     shell = target_shell(args, "use")
+    adhoc = None
+    if args.role_arn or args.name or args.external_id:  # a role outside the catalog (adhoc.py); no ACCOUNT
+        settings = _common.settings(args)
+        adhoc = _common.adhoc_account(args, settings)
     if args.account == "-":  # as `cd -`: the previous account, in its mode and region
         from letme_shell.commands import back
 
@@ -203,16 +221,25 @@ def run(args: argparse.Namespace) -> int:
         emit(shell, change)
         history.remember(change)
         return 0
-    seen = hot.recording(getattr(args, "argv", None))
-    if args.account is None:
+    # An ad-hoc role's use is not recorded for hot.py's answer: it writes the alias's record (below) as well.
+    seen = None if adhoc is not None else hot.recording(getattr(args, "argv", None))
+    if adhoc is not None:
+        chosen: str | Account = adhoc
+    elif args.account is None:
         settings = _common.settings(args)
-        name = pick(settings)
+        chosen = pick(settings)
+        confirm_production(settings, chosen, args.yes)
     else:  # `letme use ""` is an error, not the picker
-        settings, name = _common.settings_for(args, args.account)
-    confirm_production(settings, name, args.yes)
+        settings, chosen = _common.settings_for(args, args.account)
+        confirm_production(settings, chosen, args.yes)
     previous, previous_mode, previous_region = previous_state()
-    switched = switch_to(settings, name, args.mode, args.region, args.mfa_code, args.force, previous=previous,
+    switched = switch_to(settings, chosen, args.mode, args.region, args.mfa_code, args.force, previous=previous,
                          previous_mode=previous_mode, previous_region=previous_region)
+    if adhoc is not None:
+        from letme_shell import adhoc as adhoc_roles
+
+        # What names the alias later without its ARNs (back, the prompt's refresh, status) assumes this chain.
+        adhoc_roles.remember(settings, adhoc)
     emit(shell, switched.change)
     history.remember(switched.change)  # the picker and TAB offer recent accounts first
     # A catalog older than catalog_max_age: renewed by a detached `letme init`, never waited for.
