@@ -13,6 +13,8 @@ answered and of everything the answer depended on:
   size, modification and change times, mode, owner) or that it was absent: the config, the parsed
   config cache, the active context, the catalog, the credential cache, each level of letme's
   directories that trust.py checked (trust records them while `recording`);
+- the code that made it: a stamp of every module of letme's the run loaded, this one among them
+  (an upgrade, a downgrade or an edited module takes the full command);
 - when the credentials stop being fresh (the expiry and the refresh window the full run applied),
 - and the JSON line it printed.
 
@@ -179,11 +181,13 @@ def _holds(text: list[str], tail: list[str], environment: list[str]) -> int | No
     at += 1 + count
     count = int(text[at])
     at += 1
+    ours = False  # the record names this very module among the code that made it (see code_stamps)
     for index in range(at, at + 3 * count, 3):
         kind, path, recorded = text[index], text[index + 1], text[index + 2]
         if kind not in ("L", "S") or _now_stamp(kind, path) != recorded:
             return None
-    return at + 3 * count
+        ours = ours or path == __file__
+    return at + 3 * count if ours else None
 
 
 def _check(fields: list[bytes], tail: list[str]) -> bytes | None:
@@ -232,7 +236,9 @@ SHELL_STATE = frozenset((
     "LETME_DIR_BEFORE_REGION"))
 # What the `letme: ` prefix's colour depends on (ui._stderr_color), besides whether stderr is a terminal.
 COLOR_VARIABLES = ("NO_COLOR", "TERM")
-PLACEHOLDERS = ("LETMEhotPREVIOUSaccount", "LETMEhotPREVIOUSmode", "LETMEhotPREVIOUSregion")
+# Of characters no value put in can hold (%, :), which every shell's single quotes keep as they are: no value
+# put in for one placeholder can make another.
+PLACEHOLDERS = ("%letme:previous-account%", "%letme:previous-mode%", "%letme:previous-region%")
 MODES = ("process", "profile", "env")
 HISTORY_LIMIT = 20  # history.LIMIT
 
@@ -287,10 +293,10 @@ def _use_code(shown: str, plain: str, placed: str) -> str | None:
     return placed
 
 
-def _put_on_top(path: str, name: str) -> bool:
-    """history.remember: `name` on top of the history file `path` (written only when it is not there
-    already); False when the full command must do it (a file letme would not trust, a line of another
-    shape, an error: the full command warns)."""
+def _new_history(path: str, name: str) -> bytes | bool | None:
+    """history.remember's decision: the new history with `name` on top, None when it is on top already, False
+    when the full command must decide (a file letme would not trust or write, a line of another shape: the
+    full command warns)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -300,7 +306,9 @@ def _put_on_top(path: str, name: str) -> bool:
     else:
         try:
             st = os.fstat(fd)
-            if (st.st_mode & 0o170000) != 0o100000 or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            # trust's rule (the user's, no write for others) and fsutil.check_writable's (not made read-only).
+            if ((st.st_mode & 0o170000) != 0o100000 or st.st_uid != os.geteuid() or st.st_mode & 0o022
+                    or not st.st_mode & 0o200):
                 return False
             data = os.read(fd, 1 << 16)
         except OSError:
@@ -314,30 +322,64 @@ def _put_on_top(path: str, name: str) -> bool:
         if not all(_account_name(line) for line in known) or len(set(known)) != len(known):
             return False
     if known[:1] == [name]:
-        return True
+        return None
     names = [name] + [line for line in known[:HISTORY_LIMIT] if line != name]
-    body = "".join(f"{line}\n" for line in names[:HISTORY_LIMIT]).encode()
-    # fsutil.atomic_write: a new 0600 file beside it, synced, renamed over it.
-    directory, base = os.path.split(path)
-    tmp = os.path.join(directory, f".{base}.{os.urandom(6).hex()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    return "".join(f"{line}\n" for line in names[:HISTORY_LIMIT]).encode()
+
+
+def _write_fully(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _discard(tmp: str) -> None:
+    try:  # noqa: SIM105 (contextlib is one more import on this path)
+        os.unlink(tmp)
     except OSError:
-        return False
+        pass
+
+
+def _write_history(fd: int, tmp: str, path: str, body: bytes) -> str | None:
+    """fsutil.atomic_write into the new file `tmp` (open as `fd`): written whole, 0600, synced, renamed over
+    `path`. The error, in fsutil's words, when it could not be done (the history is then as it was)."""
     try:
         try:
-            _write_all(body, fd)
+            _write_fully(fd, body)
+            os.fchmod(fd, 0o600)  # as created, less the umask
             os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
-    except OSError:
-        try:  # noqa: SIM105 (contextlib is one more import on this path)
-            os.unlink(tmp)
-        except OSError:
-            pass
-        return False
-    return True
+    except OSError as exc:
+        _discard(tmp)
+        return f"cannot write {path}: {exc.strerror}"
+    return None
+
+
+def _warn(message: str, tty: str) -> None:
+    """ui.warn, for the history's warning (its prefix coloured as ui colours it)."""
+    prefix = "letme: warning: "
+    if tty == "1" and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb":
+        prefix = f"\033[33m{prefix}\033[0m"
+    _write_all(f"{prefix}{message}\n".encode("utf-8", "surrogateescape"), 2)
+
+
+def letme_command() -> list[str]:
+    """switch.letme_command (how an SDK starts this letme: the process-mode profile names it), with
+    shutil.which's search of PATH written out (shutil costs ~3 ms to import)."""
+    argv0 = sys.argv[0]
+    if os.path.basename(argv0) == "letme" and os.path.isfile(argv0):
+        return [os.path.abspath(argv0)]
+    seen = set()
+    for directory in (os.environ.get("PATH") or os.defpath).split(os.pathsep):
+        if directory in seen:
+            continue
+        seen.add(directory)
+        candidate = os.path.join(directory, "letme")
+        if os.path.exists(candidate) and os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return [candidate]
+    return [sys.executable, "-m", "letme_shell"]
 
 
 def answer_use(tail: list[str]) -> bool:
@@ -353,22 +395,39 @@ def answer_use(tail: list[str]) -> bool:
             return False
         text = [field.decode("utf-8", "surrogateescape") for field in fields[1:]]
         at = _holds(text, tail, _use_environment())
-        if at is None or len(text) != at + 8:
+        if at is None or len(text) != at + 9:
             return False
-        expires, valid_until, tty = int(text[1]), int(text[at]), text[at + 1]
-        history, account, shown, said, plain, placed = text[at + 2:at + 8]
+        expires, valid_until, tty, command = int(text[1]), int(text[at]), text[at + 1], text[at + 2]
+        history, account, shown, said, plain, placed = text[at + 3:at + 9]
     except (ValueError, IndexError):
         return False
-    # The catalog's age (catalog_max_age: the full command starts a renewal), and what colours the message.
-    if time.time() >= valid_until or tty != str(int(os.isatty(2))):
+    # The catalog's age (catalog_max_age: the full command starts a renewal), what colours the message, and
+    # the letme the profile names (process mode: another one first on PATH, the old one maybe gone).
+    if time.time() >= valid_until or tty != str(int(os.isatty(2))) or command != "\x1f".join(letme_command()):
         return False
     code = _use_code(shown, plain, placed)
-    if code is None or not _put_on_top(history, account):
+    body = _new_history(history, account)
+    if code is None or body is False:
         return False
+    tmp, fd = "", -1
+    if body is not None:  # the new file first: what may be refused (the directory) is refused before any output
+        directory, base = os.path.split(history)
+        tmp = os.path.join(directory, f".{base}.{os.urandom(6).hex()}.tmp")
+        try:
+            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return False
     if not _write_all(code.encode("utf-8", "surrogateescape")):
+        if fd >= 0:
+            os.close(fd)
+            _discard(tmp)
         return False  # nothing written: the full command tries, and says what went wrong
     if said:
         _write_all(f"{said}{ttl_text(int(expires - int(time.time())))}\n".encode(), 2)
+    if fd >= 0 and isinstance(body, bytes):
+        error = _write_history(fd, tmp, history, body)
+        if error is not None:  # the switch has happened: as history.remember, a warning
+            _warn(f"could not record '{account}' as recently used: {error}", tty)
     return True
 
 
@@ -389,6 +448,18 @@ def recording(argv: list[str] | None) -> list[tuple[str, str, str]] | None:
         ui.LINES = []
     trust.RECORD = []
     return trust.RECORD
+
+
+def code_stamps() -> list[tuple[str, str, str]]:
+    """A stamp of every module of letme's this run loaded: a record answers only for the code that made it
+    (an upgrade, a downgrade, an edited module in a development install all replace or change a file), and
+    only when this very module is among them (`_holds`: not a record made by a letme installed elsewhere)."""
+    stamps = []
+    for module in list(sys.modules.values()):
+        where = getattr(module, "__file__", None)
+        if where and (module.__name__ == "letme_shell" or module.__name__.startswith("letme_shell.")):
+            stamps.append(("S", where, _now_stamp("S", where)))
+    return sorted(stamps)
 
 
 def remember(argv: list[str], seen: list[tuple[str, str, str]], creds: "Credentials", settings: "Settings") -> None:
@@ -415,6 +486,7 @@ def remember(argv: list[str], seen: list[tuple[str, str, str]], creds: "Credenti
     fields = [VERSION.decode(), str(os.geteuid()), str(creds.expires), str(creds.window(settings.refresh_window)),
               str(len(tail)), *tail]
     environment = _environment()
+    seen = seen + code_stamps()
     fields += [str(len(environment)), *environment, str(len(seen))]
     for entry in seen:
         fields += entry
@@ -430,7 +502,7 @@ def remember_use(argv: list[str], seen: list[tuple[str, str, str]], settings: "S
     under confirm_production), and its own code is what the record would give now. Best effort."""
     import contextlib
 
-    from letme_shell import catalog, fsutil, history, naming, paths, trust, ui
+    from letme_shell import catalog, fsutil, history, naming, paths, switch, trust, ui
     from letme_shell.envchange import EnvChange
     from letme_shell.errors import LetmeError
 
@@ -466,7 +538,8 @@ def remember_use(argv: list[str], seen: list[tuple[str, str, str]], settings: "S
             or _use_code(shown, plain, placed) != shell.render(change)):
         return
     history_path = str(history.history_file(settings.context))
-    seen = [entry for entry in seen if entry[1] != history_path]  # it changes with every switch: answer_use writes it
+    # The history changes with every switch (answer_use writes it); the code that made this record is stamped.
+    seen = [entry for entry in seen if entry[1] != history_path] + code_stamps()
     tail = argv[1:]
     fields = [USE_VERSION.decode(), str(os.geteuid()), str(creds.expires), str(creds.window(settings.refresh_window)),
               str(len(tail)), *tail]
@@ -474,7 +547,8 @@ def remember_use(argv: list[str], seen: list[tuple[str, str, str]], settings: "S
     fields += [str(len(environment)), *environment, str(len(seen))]
     for entry in seen:
         fields += entry
-    fields += [str(valid_until), str(int(os.isatty(2))), history_path, account.name, shown, said, plain, placed]
+    fields += [str(valid_until), str(int(os.isatty(2))), "\x1f".join(switch.letme_command()), history_path,
+               account.name, shown, said, plain, placed]
     if any("\0" in field for field in fields):
         return
     body = "\0".join(fields).encode("utf-8", "surrogateescape")

@@ -8,6 +8,7 @@ Which path answered is read off the process, as in test_hot.py: the full command
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -313,3 +314,123 @@ def test_account_name_is_validates(value: str) -> None:
 @given(st.integers(min_value=-100, max_value=200000))
 def test_ttl_text_is_uses(seconds: int) -> None:
     assert hot.ttl_text(seconds) == use.ttl_text(seconds)
+
+
+# ---- found by an adversarial review ----------------------------------------------------------------------------
+
+def _run(box: Sandbox, *args: str, env: dict[str, str] | None = None, preexec=None, cwd=None
+         ) -> tuple[subprocess.CompletedProcess[str], bool]:
+    """`switch`, with a function run in the child before letme starts, and a working directory."""
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "letme_shell", "use", *args],
+                            env={**box.env, "LETME_HOOK_SHELL": "bash", **(env or {})}, capture_output=True,
+                            text=True, timeout=60, stdin=subprocess.DEVNULL, preexec_fn=preexec, cwd=cwd)
+    by_record = not any(re.search(r"\|\s+argparse$", line) for line in result.stderr.splitlines())
+    result.stderr = "\n".join(line for line in result.stderr.splitlines() if not line.startswith("import time:"))
+    return result, by_record
+
+
+HISTORY = Path(".local/state/letme/recent/general")
+
+
+@pytest.mark.parametrize("previous", ["LETMEhotPREVIOUSregion", "xLETMEhotPREVIOUSmodex", "LETME-hot"])
+def test_a_previous_account_named_like_a_placeholder_is_kept_as_it_is(cached: Sandbox, previous: str) -> None:
+    primed(cached)
+    env = {"LETME_ACCOUNT": previous, "LETME_MODE": "env", "AWS_REGION": "us-east-1"}
+    given, _ = switch(cached, env=env)
+    assert f"export LETME_PREVIOUS='{previous}';" in given.stdout  # `letme back` goes there, not to us-east-1
+    assert given.stdout == full(cached, env=env).stdout
+
+
+def _no_file_writes() -> None:
+    """As a full disk: every write to a file fails (EFBIG here; ENOSPC and EDQUOT take the same path)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+
+
+def test_a_history_that_cannot_be_written_is_kept_and_the_switch_says_so(cached: Sandbox) -> None:
+    primed(cached)
+    path = cached.home / HISTORY
+    path.write_text("example2\nexample3\n")
+    given, by_record = _run(cached, "example1", preexec=_no_file_writes)
+    assert by_record and given.returncode == 0 and "export LETME_ACCOUNT='example1';" in given.stdout
+    assert path.read_text() == "example2\nexample3\n"  # nothing lost
+    assert "letme: warning: could not record 'example1' as recently used: cannot write" in given.stderr
+    assert [p.name for p in path.parent.iterdir()] == ["general"]  # no temporary file left
+    expected, _ = _run(cached, "example1", "--debug", preexec=_no_file_writes)
+    assert given.stderr.splitlines()[-1] == expected.stderr.splitlines()[-1]  # the full command's warning
+
+
+def test_the_history_is_written_0600_whatever_the_umask(cached: Sandbox) -> None:
+    primed(cached)
+    path = cached.home / HISTORY
+    path.write_text("example2\n")
+    path.chmod(0o600)
+    result, by_record = _run(cached, "example1", preexec=lambda: os.umask(0o277))
+    assert by_record and result.returncode == 0
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_read_only_history_is_left_to_the_full_command(cached: Sandbox) -> None:
+    primed(cached)
+    path = cached.home / HISTORY
+    path.write_text("example2\n")
+    path.chmod(0o400)
+    result, by_record = switch(cached)
+    assert not by_record and "is read-only; letme leaves it alone" in result.stderr
+    assert path.read_text() == "example2\n"
+
+
+def test_a_record_made_by_another_letme_executable_is_not_given(cached: Sandbox, tmp_path: Path) -> None:
+    """The process-mode profile names the letme that wrote it: another one first on PATH (a reinstall, the old
+    one gone) takes the full command, which points the profile at it."""
+    installed = shutil.which("letme", path=cached.env["PATH"])
+    assert installed
+    old, new = tmp_path / "old-bin", tmp_path / "new-bin"
+    for where in (old, new):
+        where.mkdir()
+        shutil.copy(installed, where / "letme")
+    base = cached.env["PATH"]
+    primed(cached, env={"PATH": f"{old}:{base}"})  # `python -m` names the letme found on PATH
+    assert f"{old}/letme credential-process" in cached.config_file.read_text()
+    shutil.rmtree(old)
+    given, by_record = switch(cached, env={"PATH": f"{new}:{base}"})
+    assert not by_record and given.returncode == 0
+    assert f"{new}/letme credential-process" in cached.config_file.read_text()
+
+
+def test_a_record_made_by_other_letme_code_is_not_given(cached: Sandbox, tmp_path: Path) -> None:
+    """An upgrade, a downgrade or an edited module: the record names the code that made it."""
+    import letme_shell
+
+    other = tmp_path / "other"
+    shutil.copytree(Path(letme_shell.__file__).parent, other / "letme_shell",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    module = other / "letme_shell" / "switch.py"
+    text = module.read_text()
+    line = '    change.set("LETME_MODE", mode)\n'
+    assert line in text
+    module.write_text(text.replace(line, line + '    change.set("LETME_OTHER_VERSION", "1")\n'))
+    for _ in range(3):  # its records (run outside the checkout: -m puts the working directory first on sys.path)
+        result, _ = _run(cached, "example1", env={"PYTHONPATH": str(other)}, cwd=tmp_path)
+        assert result.returncode == 0 and "LETME_OTHER_VERSION" in result.stdout, result.stderr
+    given, by_record = _run(cached, "example1", cwd=tmp_path)
+    assert not by_record and "LETME_OTHER_VERSION" not in given.stdout
+
+
+def test_letme_command_is_switchs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from letme_shell import switch as switch_module
+
+    found = tmp_path / "bin"
+    found.mkdir()
+    (found / "letme").write_text("#!/bin/sh\n")
+    (found / "letme").chmod(0o755)
+    (tmp_path / "dir" / "letme").mkdir(parents=True)  # a directory named letme is not it
+    (tmp_path / "noexec").mkdir()
+    (tmp_path / "noexec" / "letme").write_text("")
+    cases = [(str(found / "letme"), "/usr/bin:/bin"), ("/somewhere/python -m", f"{tmp_path}/dir:{found}"),
+             ("-m", f"{tmp_path}/noexec:/nonexistent::{found}"), ("-m", "/nonexistent"), ("-m", "")]
+    for argv0, path in cases:
+        monkeypatch.setattr(sys, "argv", [argv0])
+        monkeypatch.setenv("PATH", path)
+        assert hot.letme_command() == switch_module.letme_command(), (argv0, path)
