@@ -434,3 +434,18 @@ def test_letme_command_is_switchs(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         monkeypatch.setattr(sys, "argv", [argv0])
         monkeypatch.setenv("PATH", path)
         assert hot.letme_command() == switch_module.letme_command(), (argv0, path)
+
+
+def test_a_closed_stderr_writes_nothing_into_the_history(cached: Sandbox, tmp_path: Path) -> None:
+    """With stderr closed (`2>&-`) the next file opened gets descriptor 2: the line meant for the terminal went
+    into the new history file, and the full command failed on a missing sys.stderr."""
+    primed(cached)
+    path = cached.home / HISTORY
+    shadow = tmp_path / "no-argparse"  # with stderr closed, the imports cannot be read: take the full command away
+    shadow.mkdir()
+    (shadow / "argparse.py").write_text("raise ImportError('the full command line was started')\n")
+    for args, env in ((("example1", "--debug"), {}), (("example1",), {"PYTHONPATH": str(shadow)})):
+        path.write_text("example3\n")
+        result, _ = _run(cached, *args, env=env, preexec=lambda: os.close(2))
+        assert result.returncode == 0 and "export LETME_ACCOUNT='example1';" in result.stdout, args
+        assert path.read_text() == "example1\nexample3\n", args
