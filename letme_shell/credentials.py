@@ -188,7 +188,7 @@ def read(path: Path, fingerprint: str) -> Credentials | None:
     raw = fsutil.read_bytes(path)  # None when absent; refused when planted or writable by others (trust)
     if raw is None:
         return None
-    return parse(raw, fingerprint, f"the credential cache {path}")
+    return parse(raw, fingerprint, f"credential cache {path}")
 
 
 def parse(raw: bytes | str, fingerprint: str, where: str) -> Credentials | None:
