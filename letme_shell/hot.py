@@ -450,6 +450,13 @@ def recording(argv: list[str] | None) -> list[tuple[str, str, str]] | None:
     return trust.RECORD
 
 
+def _changed(seen: list[tuple[str, str, str]]) -> bool:
+    """Whether the run changed something it read (fetched credentials into a cache entry it found absent or
+    stale, wrote the profile): its record would then say that state, the one before its own write, answers. A
+    run that only read is recorded; the next run after a write reads what it wrote, and is."""
+    return any(_now_stamp(kind, path) != recorded for kind, path, recorded in seen)
+
+
 def code_stamps() -> list[tuple[str, str, str]]:
     """A stamp of every module of letme's this run loaded: a record answers only for the code that made it
     (an upgrade, a downgrade, an edited module in a development install all replace or change a file), and
@@ -481,7 +488,7 @@ def remember(argv: list[str], seen: list[tuple[str, str, str]], creds: "Credenti
         with contextlib.suppress(OSError):
             os.unlink(os.path.join(paths.cache_dir(), "hot", name))
         return
-    if ui.SAID or not seen:
+    if ui.SAID or not seen or _changed(seen):
         return
     fields = [VERSION.decode(), str(os.geteuid()), str(creds.expires), str(creds.window(settings.refresh_window)),
               str(len(tail)), *tail]
@@ -512,6 +519,11 @@ def remember_use(argv: list[str], seen: list[tuple[str, str, str]], settings: "S
     asks = settings.confirm_production and set(account.tags) & set(settings.production_tags)
     if not seen or name is None or lines is None or asks or len(lines) > 1:
         return
+    history_path = str(history.history_file(settings.context))
+    # The history changes with every switch (answer_use writes it); the code that made this record is stamped.
+    seen = [entry for entry in seen if entry[1] != history_path]
+    if _changed(seen):
+        return
     if lines and not lines[0].endswith(f" {switched.ttl}"):
         return
     said = lines[0][:len(lines[0]) - len(switched.ttl)] if lines else ""
@@ -537,9 +549,7 @@ def remember_use(argv: list[str], seen: list[tuple[str, str, str]], settings: "S
     if (any(placed.count(placeholder) != 1 or placeholder in plain for placeholder in PLACEHOLDERS)
             or _use_code(shown, plain, placed) != shell.render(change)):
         return
-    history_path = str(history.history_file(settings.context))
-    # The history changes with every switch (answer_use writes it); the code that made this record is stamped.
-    seen = [entry for entry in seen if entry[1] != history_path] + code_stamps()
+    seen = seen + code_stamps()
     tail = argv[1:]
     fields = [USE_VERSION.decode(), str(os.geteuid()), str(creds.expires), str(creds.window(settings.refresh_window)),
               str(len(tail)), *tail]

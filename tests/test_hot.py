@@ -197,3 +197,13 @@ def test_the_record_directory_is_letmes_cache_directory(monkeypatch: pytest.Monk
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert hot._cache_root() == str(paths.cache_dir())
+
+
+def test_a_run_that_fetched_credentials_leaves_no_record_of_the_state_before(cached: Sandbox) -> None:
+    primed(cached)
+    entry = cached.home / ".cache/letme/credentials/general/example1.json"
+    entry.unlink()
+    assert not ask(cached)[1] and entry.exists()  # fetched and written
+    entry.unlink()
+    result, by_record = ask(cached)
+    assert not by_record and result.returncode == 0 and entry.exists()

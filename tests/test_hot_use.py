@@ -449,3 +449,17 @@ def test_a_closed_stderr_writes_nothing_into_the_history(cached: Sandbox, tmp_pa
         result, _ = _run(cached, *args, env=env, preexec=lambda: os.close(2))
         assert result.returncode == 0 and "export LETME_ACCOUNT='example1';" in result.stdout, args
         assert path.read_text() == "example1\nexample3\n", args
+
+
+def test_a_run_that_fetched_credentials_leaves_no_record_of_the_state_before(cached: Sandbox) -> None:
+    """A full run that found no cache entry fetches one and writes it: a record of what it read (no entry)
+    answered again once the entry was gone, with the old expiry and no credentials anywhere."""
+    primed(cached)
+    entry = cached.home / ".cache/letme/credentials/general/example1.json"
+    entry.unlink()
+    result, by_record = switch(cached)  # fetches, writes the entry
+    assert not by_record and result.returncode == 0 and entry.exists()
+    entry.unlink()  # gone again (removed by hand)
+    result, by_record = switch(cached)
+    assert not by_record and result.returncode == 0, "the record of the state before the fetch answered"
+    assert entry.exists()
