@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 import subprocess
 import uuid
 from pathlib import Path
@@ -32,6 +33,14 @@ def hook_text(shell: str, env: dict[str, str]) -> str:
     return subprocess.run([LETME, "hook", shell], env=env, capture_output=True, text=True, check=True).stdout
 
 
+def _as_a_terminal_starts_it() -> None:
+    """The signals a terminal emulator starts a shell with, whatever the test run inherited: started in the
+    background of a non-interactive shell (`.ci/run &`), it may ignore SIGINT and SIGQUIT, which bash passes on
+    to what it runs (Ctrl-C at a question of letme's would do nothing)."""
+    for number in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(number, signal.SIG_DFL)
+
+
 class Shell:
     def __init__(self, name: str, env: dict[str, str], workdir: Path, hook: bool = True,
                  before_hook: str = "", wrapper: tuple[str, ...] = ()):
@@ -43,7 +52,7 @@ class Shell:
         argv = [*wrapper, *COMMANDS[name]]
         self.child = pexpect.spawn(argv[0], argv[1:], env=env, cwd=str(workdir),
                                    encoding="utf-8", codec_errors="replace", timeout=TIMEOUT,
-                                   dimensions=(40, 400))
+                                   dimensions=(40, 400), preexec_fn=_as_a_terminal_starts_it)
         # The sentinel prompt; the hook wraps or prefixes it, as it would a user's prompt.
         setup = {
             "bash": f"PS1='{SENTINEL}'; PROMPT_COMMAND=''; unset HISTFILE",
@@ -72,8 +81,13 @@ class Shell:
         """Type `command`, wait for the next prompt; returns what the terminal showed in between."""
         self.child.sendline(command)
         self.child.expect(PROMPT, timeout=timeout)
-        # Drain the echo and possible redraws until the shell is really idle.
         before = self.child.before
+        # A prompt redrawn while the line was still being typed (zsh's countdown redraws it when a minute turns)
+        # is not the next prompt: that one comes after the line was entered, a newline.
+        while "\n" not in before:
+            self.child.expect(PROMPT, timeout=timeout)
+            before += self.child.before
+        # Drain the echo and possible redraws until the shell is really idle.
         self.sync()
         return before
 
