@@ -271,7 +271,7 @@ def is_region(value: str) -> bool:
 
 
 def ttl_text(seconds: int) -> str:
-    """commands.use.ttl_text."""
+    """The time left as letme says it (42m, 1h05m, expired); commands.use and status use this one."""
     if seconds <= 0:
         return "expired"
     if seconds < 3600:

@@ -143,12 +143,8 @@ def account_or_default(args: argparse.Namespace, usage: str) -> tuple[Settings, 
                      f"name one: letme {usage}, or switch this shell with 'letme use ACCOUNT' first", ExitCode.USAGE)
 
 
-def ttl_text(seconds: int) -> str:
-    if seconds <= 0:
-        return "expired"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+# The time left as the message and `status` say it: hot.py's, which a recorded `use` says without this module.
+ttl_text = hot.ttl_text
 
 
 def previous_state() -> tuple[str | None, str | None, str | None]:
